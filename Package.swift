@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-peft",
+    products: [
+        .library(name: "PEFT", targets: ["PEFT"]),
+        .library(name: "PEFTTensor", targets: ["PEFTTensor"]),
+    ],
+    targets: [
+        // MARK: C shims
+
+        .systemLibrary(
+            name: "CPEFTBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+
+        // MARK: Libraries
+
+        .target(name: "PEFTTensor", dependencies: ["CPEFTBLAS"]),
+        .target(name: "PEFTSafeTensors"),
+        .target(name: "PEFTTokenizers"),
+        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTTokenizers"]),
+
+        // MARK: Tests
+
+        .target(
+            name: "PEFTTestSupport",
+            dependencies: ["PEFTTensor"],
+            path: "Tests/PEFTTestSupport",
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "PEFTTensorTests", dependencies: ["PEFTTensor", "PEFTTestSupport"]),
+        .testTarget(
+            name: "PEFTSafeTensorsTests",
+            dependencies: ["PEFTSafeTensors"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "PEFTTokenizersTests",
+            dependencies: ["PEFTTokenizers"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

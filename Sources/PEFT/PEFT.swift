@@ -1,0 +1,3 @@
+@_exported import PEFTSafeTensors
+@_exported import PEFTTensor
+@_exported import PEFTTokenizers
