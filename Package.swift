@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "PEFT", targets: ["PEFT"]),
         .library(name: "PEFTTensor", targets: ["PEFTTensor"]),
+        .library(name: "PEFTNN", targets: ["PEFTNN"]),
     ],
     targets: [
         // MARK: C shims
@@ -20,8 +21,9 @@ let package = Package(
 
         .target(name: "PEFTTensor", dependencies: ["CPEFTBLAS"]),
         .target(name: "PEFTSafeTensors"),
+        .target(name: "PEFTNN", dependencies: ["PEFTTensor", "PEFTSafeTensors"]),
         .target(name: "PEFTTokenizers"),
-        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTTokenizers"]),
+        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTTokenizers"]),
 
         // MARK: Tests
 
@@ -32,6 +34,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "PEFTTensorTests", dependencies: ["PEFTTensor", "PEFTTestSupport"]),
+        .testTarget(name: "PEFTNNTests", dependencies: ["PEFTNN", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTSafeTensorsTests",
             dependencies: ["PEFTSafeTensors"],

@@ -1,3 +1,4 @@
 @_exported import PEFTSafeTensors
 @_exported import PEFTTensor
 @_exported import PEFTTokenizers
+@_exported import PEFTNN

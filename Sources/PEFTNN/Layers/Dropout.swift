@@ -1,0 +1,23 @@
+import PEFTTensor
+
+/// Zeroes elements at random while training; the identity in evaluation mode.
+public final class Dropout: Module {
+    /// The probability of zeroing an element.
+    public let probability: Float
+    private var generator: RandomGenerator
+
+    /// Creates a dropout layer drawing its masks from a generator seeded with `seed`.
+    public init(probability: Float, seed: UInt64 = 0) {
+        precondition(
+            probability >= 0 && probability < 1, "Dropout: probability \(probability) not in [0, 1)"
+        )
+        self.probability = probability
+        self.generator = RandomGenerator(seed: seed)
+        super.init()
+    }
+
+    /// Applies dropout when training.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        dropout(x, probability: probability, training: isTraining, using: &generator)
+    }
+}

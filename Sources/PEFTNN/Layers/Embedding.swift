@@ -1,0 +1,34 @@
+import PEFTTensor
+
+/// A lookup table of `[V, C]` vectors indexed by token id.
+public final class Embedding: Module {
+    /// `[V, C]`.
+    @Param(key: "weight") public var weight: Tensor
+
+    /// Creates a table from existing values.
+    public init(weight: Tensor) {
+        precondition(weight.rank == 2, "Embedding: weight must be [V, C], got \(weight.shape)")
+        super.init()
+        self.weight = weight
+    }
+
+    /// Creates a table of normal values with the given standard deviation.
+    public convenience init(
+        count: Int, dimension: Int, standardDeviation: Float = 1,
+        using generator: inout RandomGenerator
+    ) {
+        self.init(
+            weight: Tensor.normal(
+                [count, dimension], standardDeviation: standardDeviation, using: &generator))
+    }
+
+    /// The number of rows, V.
+    public var count: Int { weight.shape[0] }
+    /// The vector size, C.
+    public var dimension: Int { weight.shape[1] }
+
+    /// Looks up `ids` laid out as `shape`, giving `shape + [C]`.
+    public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
+        gatherRows(weight, indices: ids, indexShape: shape)
+    }
+}

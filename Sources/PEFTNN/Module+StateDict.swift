@@ -1,0 +1,115 @@
+import Foundation
+import PEFTSafeTensors
+import PEFTTensor
+
+/// What a lenient state-dict load left out.
+public struct StateDictLoadReport: Equatable, Sendable {
+    /// Model parameters the state dict did not provide; they keep their values.
+    public var missingKeys: [String]
+    /// State-dict entries the model has no parameter for; they were ignored.
+    public var unexpectedKeys: [String]
+
+    /// Creates a report.
+    public init(missingKeys: [String], unexpectedKeys: [String]) {
+        self.missingKeys = missingKeys
+        self.unexpectedKeys = unexpectedKeys
+    }
+}
+
+extension Module {
+    /// Every parameter's value by path.
+    public func stateDict() -> [String: Tensor] {
+        Dictionary(
+            uniqueKeysWithValues: namedParameters().map { ($0.path, $0.parameter.value.detached()) }
+        )
+    }
+
+    /// Loads parameter values by path, checking every shape.
+    ///
+    /// A strict load throws ``ModuleTreeError/keyMismatch(missing:unexpected:)`` unless the keys match
+    /// exactly; a lenient one loads what matches and reports the rest. Nothing is assigned when a shape
+    /// disagrees, so a failed load leaves the model as it was.
+    @discardableResult
+    public func loadStateDict(_ tensors: [String: Tensor], strict: Bool = true) throws
+        -> StateDictLoadReport
+    {
+        try loadValues(
+            names: Array(tensors.keys), strict: strict, shape: { tensors[$0]!.shape },
+            value: { tensors[$0]! })
+    }
+
+    /// Loads parameter values from a safetensors file by path; see ``loadStateDict(_:strict:)``.
+    @discardableResult
+    public func loadParameters(from file: SafeTensorsFile, strict: Bool = true) throws
+        -> StateDictLoadReport
+    {
+        try loadValues(
+            names: file.tensorNames, strict: strict, shape: { file.info($0)!.shape },
+            value: { name in
+                let info = file.info(name)!
+                let storage = TensorStorage(count: info.elementCount)
+                try file.copyFloats(name, into: storage.mutableBuffer)
+                return Tensor(shape: info.shape, storage: storage)
+            })
+    }
+
+    /// Writes every parameter (or those whose path passes `filter`) to a safetensors file, atomically.
+    public func saveParameters(
+        to url: URL, metadata: [String: String] = ["format": "pt"],
+        where filter: (String) -> Bool = { _ in true }
+    ) throws {
+        var writer = SafeTensorsWriter(metadata: metadata)
+        for (path, parameter) in namedParameters() where filter(path) {
+            try writer.add(path, shape: parameter.shape, values: parameter.value.scalars)
+        }
+        try writer.write(to: url)
+    }
+
+    private func loadValues(
+        names: [String], strict: Bool, shape: (String) -> [Int], value: (String) throws -> Tensor
+    ) throws -> StateDictLoadReport {
+        let parameters = namedParameters()
+        let available = Set(names)
+        let known = Set(parameters.map(\.path))
+        let report = StateDictLoadReport(
+            missingKeys: parameters.map(\.path).filter { !available.contains($0) },
+            unexpectedKeys: names.filter { !known.contains($0) }.sorted())
+        if strict && (!report.missingKeys.isEmpty || !report.unexpectedKeys.isEmpty) {
+            throw ModuleTreeError.keyMismatch(
+                missing: report.missingKeys, unexpected: report.unexpectedKeys)
+        }
+        for (path, parameter) in parameters
+        where available.contains(path) && shape(path) != parameter.shape {
+            throw ModuleTreeError.shapeMismatch(
+                key: path, expected: parameter.shape, found: shape(path))
+        }
+        let values = try parameters.filter { available.contains($0.path) }.map {
+            ($0.parameter, try value($0.path))
+        }
+        for (parameter, newValue) in values { parameter.assign(newValue) }
+        return report
+    }
+}
+
+extension Module {
+    /// `trainable params: … || all params: … || trainable%: …`, exactly as Hugging Face PEFT prints it.
+    public var trainableParameterSummary: String {
+        let trainable = trainableParameterCount
+        let total = parameterCount
+        let percent = total == 0 ? 0 : 100 * Double(trainable) / Double(total)
+        return
+            "trainable params: \(Self.grouped(trainable)) || all params: \(Self.grouped(total)) || "
+            + "trainable%: \(String(format: "%.4f", percent))"
+    }
+
+    /// `1234567` as `1,234,567`.
+    static func grouped(_ number: Int) -> String {
+        let digits = String(number)
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(digit)
+        }
+        return result
+    }
+}
