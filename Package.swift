@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "PEFT", targets: ["PEFT"]),
         .library(name: "PEFTTensor", targets: ["PEFTTensor"]),
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
+        .library(name: "PEFTModels", targets: ["PEFTModels"]),
     ],
     targets: [
         // MARK: C shims
@@ -23,7 +24,8 @@ let package = Package(
         .target(name: "PEFTSafeTensors"),
         .target(name: "PEFTNN", dependencies: ["PEFTTensor", "PEFTSafeTensors"]),
         .target(name: "PEFTTokenizers"),
-        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTTokenizers"]),
+        .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
+        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
         // MARK: Tests
 
@@ -35,6 +37,7 @@ let package = Package(
         ),
         .testTarget(name: "PEFTTensorTests", dependencies: ["PEFTTensor", "PEFTTestSupport"]),
         .testTarget(name: "PEFTNNTests", dependencies: ["PEFTNN", "PEFTTestSupport"]),
+        .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTSafeTensorsTests",
             dependencies: ["PEFTSafeTensors"],

@@ -2,3 +2,4 @@
 @_exported import PEFTTensor
 @_exported import PEFTTokenizers
 @_exported import PEFTNN
+@_exported import PEFTModels

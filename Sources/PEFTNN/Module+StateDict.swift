@@ -38,18 +38,26 @@ extension Module {
             value: { tensors[$0]! })
     }
 
-    /// Loads parameter values from a safetensors file by path; see ``loadStateDict(_:strict:)``.
+    /// Loads parameter values from a checkpoint by path; see ``loadStateDict(_:strict:)``.
+    ///
+    /// `renaming` maps a checkpoint key to the model's path, or to `nil` to skip the entry (a buffer, or a
+    /// tied copy). Each tensor is converted straight into its parameter's new storage: one read, no copy.
     @discardableResult
-    public func loadParameters(from file: SafeTensorsFile, strict: Bool = true) throws
-        -> StateDictLoadReport
-    {
-        try loadValues(
-            names: file.tensorNames, strict: strict, shape: { file.info($0)!.shape },
-            value: { name in
-                let info = file.info(name)!
-                let storage = TensorStorage(count: info.elementCount)
-                try file.copyFloats(name, into: storage.mutableBuffer)
-                return Tensor(shape: info.shape, storage: storage)
+    public func loadParameters(
+        from source: any TensorSource, strict: Bool = true, renaming: (String) -> String? = { $0 }
+    ) throws -> StateDictLoadReport {
+        var checkpointKey: [String: String] = [:]
+        for name in source.tensorNames {
+            if let path = renaming(name) { checkpointKey[path] = checkpointKey[path] ?? name }
+        }
+        var shapes: [String: [Int]] = [:]
+        for (path, name) in checkpointKey { shapes[path] = try source.shape(of: name) }
+        return try loadValues(
+            names: Array(checkpointKey.keys), strict: strict, shape: { shapes[$0]! },
+            value: { path in
+                let storage = TensorStorage(count: shapes[path]!.reduce(1, *))
+                try source.copyFloats(checkpointKey[path]!, into: storage.mutableBuffer)
+                return Tensor(shape: shapes[path]!, storage: storage)
             })
     }
 

@@ -51,9 +51,16 @@ public final class Child<Value>: ModuleSlot {
         }
         set {
             precondition(
-                newValue is Module, "@Child(key: \"\(key)\"): \(Value.self) is not a Module")
+                newValue is Module || Self.isNil(newValue),
+                "@Child(key: \"\(key)\"): \(Value.self) is not a Module")
             module = newValue
         }
+    }
+
+    /// `true` for the `nil` of an optional slot (`@Child var head: Linear?`), which has no entry.
+    private static func isNil(_ value: Value) -> Bool {
+        let mirror = Mirror(reflecting: value)
+        return mirror.displayStyle == .optional && mirror.children.isEmpty
     }
 
     var entries: [(key: String, module: Module)] {

@@ -59,7 +59,10 @@ public struct AttentionPrefix {
 }
 
 /// Keys and values for one attention call: the prefix, the cache and the new positions, in that order.
-func gatherKeysAndValues(
+///
+/// Without a cache the prefix goes in front of the new keys; with one, the prefix enters the cache at the
+/// first step and the cache is extended with the new keys at every step.
+public func gatherKeysAndValues(
     key: Tensor, value: Tensor, prefix: AttentionPrefix?, cache: KeyValueCacheLayer?
 ) -> (key: Tensor, value: Tensor) {
     var parts: (keys: [Tensor], values: [Tensor]) = ([], [])

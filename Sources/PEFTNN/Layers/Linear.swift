@@ -18,7 +18,7 @@ public final class Linear: Module, LinearLayer {
     @OptionalParam(key: "bias") public var bias: Tensor?
 
     /// Creates a layer from existing values.
-    public init(weight: Tensor, bias: Tensor?) {
+    public init(weight: Tensor, bias: Tensor? = nil) {
         precondition(weight.rank == 2, "Linear: weight must be [out, in], got \(weight.shape)")
         super.init()
         self.weight = weight

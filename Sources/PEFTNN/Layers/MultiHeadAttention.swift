@@ -5,7 +5,7 @@ import PEFTTensor
 ///
 /// Options cover what the models and the PEFT methods need: a causal mask, an additive position bias,
 /// a per-layer key/value prefix (prefix tuning) and a key/value cache (incremental decoding).
-public final class MultiHeadAttention: Module {
+open class MultiHeadAttention: Module {
     /// Projects the input to queries, key `q`.
     @Child(key: "q") public var query: any LinearLayer
     /// Projects the context to keys, key `k`.
@@ -63,7 +63,7 @@ public final class MultiHeadAttention: Module {
     ///   - positionBias: a differentiable additive bias broadcasting to `[B, H, Tq, Tk_total]`.
     ///   - prefix: learned keys and values placed before all others.
     ///   - cache: past keys and values; for cross-attention, filled once and reused.
-    public func callAsFunction(
+    public final func callAsFunction(
         _ x: Tensor, context: Tensor? = nil, mask: Tensor? = nil, positionBias: Tensor? = nil,
         prefix: AttentionPrefix? = nil, cache: KeyValueCacheLayer? = nil
     ) -> Tensor {
@@ -79,7 +79,7 @@ public final class MultiHeadAttention: Module {
         var combinedMask = mask
         if isCausal {
             let causal = causalMask(queries: x.shape[1], keys: keysAndValues.key.shape[1])
-            combinedMask = combinedMask.map { $0 + causal } ?? causal
+            combinedMask = combinedMask.map { combineMasks($0, causal) } ?? causal
         }
         let attended = attention(
             query: queries, key: keysAndValues.key, value: keysAndValues.value, heads: heads,

@@ -11,6 +11,9 @@ extension Conv1D: UnaryLayer {}
 extension LayerNorm: UnaryLayer {}
 extension RMSNorm: UnaryLayer {}
 extension Dropout: UnaryLayer {}
+extension GPT2MLP: UnaryLayer {}
+extension T5DenseActDense: UnaryLayer {}
+extension T5DenseGatedActDense: UnaryLayer {}
 
 /// An activation as a layer, so it can sit in a ``Sequential``.
 public final class ActivationLayer: Module, UnaryLayer {

@@ -43,3 +43,10 @@ public func maskedFill(_ x: Tensor, mask: Tensor, value: Float) -> Tensor {
         ]
     }
 }
+
+/// Combines two additive masks so that a position masked by either is masked once: the elementwise
+/// minimum, broadcasting. A row masked everywhere then holds one value and attends uniformly, exactly
+/// as PyTorch's minimum-value masks make it.
+public func combineMasks(_ first: Tensor, _ second: Tensor) -> Tensor {
+    withoutGradients { broadcastBinary(first, second, op: "combineMasks") { Swift.min($0, $1) } }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import PEFTNN
+import PEFTSafeTensors
+
+/// A local Hugging Face model folder: `config.json` and the weights, whole or sharded.
+public struct CheckpointFolder {
+    /// The folder.
+    public let url: URL
+    /// The raw bytes of `config.json`.
+    public let configurationData: Data
+    /// The `model_type` recorded in `config.json`.
+    public let modelType: String
+
+    /// Opens `url`, reading `config.json` and checking that weights exist.
+    public init(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw ModelLoadingError.folderNotFound(path: url.path)
+        }
+        self.url = url
+        let configurationURL = url.appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: configurationURL.path) else {
+            throw ModelLoadingError.missingFile(path: configurationURL.path)
+        }
+        configurationData = data
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ModelLoadingError.malformedConfig(
+                file: configurationURL.path, key: "", reason: "not a JSON object")
+        }
+        guard let modelType = object["model_type"] as? String else {
+            throw ModelLoadingError.malformedConfig(
+                file: configurationURL.path, key: "model_type", reason: "missing or not a string")
+        }
+        self.modelType = modelType
+    }
+
+    /// The path of `config.json`, for messages.
+    public var configurationPath: String { url.appendingPathComponent("config.json").path }
+
+    /// Decodes `config.json` as `T`, turning decoding failures into errors that name the key.
+    public func decodeConfiguration<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: configurationData)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(
+            _, context)
+        {
+            throw ModelLoadingError.malformedConfig(
+                file: configurationPath,
+                key: context.codingPath.map(\.stringValue).joined(separator: "."),
+                reason: context.debugDescription)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ModelLoadingError.malformedConfig(
+                file: configurationPath,
+                key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                reason: "required key is missing")
+        } catch let error as ModelLoadingError {
+            throw error
+        } catch {
+            throw ModelLoadingError.malformedConfig(
+                file: configurationPath, key: "", reason: "\(error)")
+        }
+    }
+
+    /// The weights: `model.safetensors`, or the shards listed in `model.safetensors.index.json`.
+    public func weights() throws -> any TensorSource {
+        let single = url.appendingPathComponent("model.safetensors")
+        let index = url.appendingPathComponent("model.safetensors.index.json")
+        if FileManager.default.fileExists(atPath: single.path) {
+            return try SafeTensorsFile(contentsOf: single)
+        }
+        if FileManager.default.fileExists(atPath: index.path) {
+            return try ShardedSafeTensors(indexURL: index)
+        }
+        throw ModelLoadingError.missingFile(path: single.path)
+    }
+}
+
+/// A configuration value checked at load time, failing with the file and key.
+func require(_ condition: Bool, _ file: String, _ key: String, _ reason: @autoclosure () -> String)
+    throws
+{
+    if !condition {
+        throw ModelLoadingError.malformedConfig(file: file, key: key, reason: reason())
+    }
+}
