@@ -8,6 +8,10 @@ let package = Package(
         .library(name: "PEFTTensor", targets: ["PEFTTensor"]),
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
         .library(name: "PEFTModels", targets: ["PEFTModels"]),
+        .executable(name: "peft", targets: ["PEFTCommand"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // MARK: C shims
@@ -27,6 +31,13 @@ let package = Package(
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
         .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
+        // MARK: Command line
+
+        .executableTarget(
+            name: "PEFTCommand",
+            dependencies: ["PEFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // MARK: Tests
 
         .target(
@@ -38,6 +49,7 @@ let package = Package(
         .testTarget(name: "PEFTTensorTests", dependencies: ["PEFTTensor", "PEFTTestSupport"]),
         .testTarget(name: "PEFTNNTests", dependencies: ["PEFTNN", "PEFTTestSupport"]),
         .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
+        .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand", "PEFTModels", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTSafeTensorsTests",
             dependencies: ["PEFTSafeTensors"],

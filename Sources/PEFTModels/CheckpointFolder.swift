@@ -85,3 +85,29 @@ func require(_ condition: Bool, _ file: String, _ key: String, _ reason: @autocl
         throw ModelLoadingError.malformedConfig(file: file, key: key, reason: reason())
     }
 }
+
+extension CheckpointFolder {
+    /// Writes a Hugging Face model folder: `config.json` and `model.safetensors`, each atomically.
+    public static func write(model: Module, configuration: some Encodable, to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(configuration).write(
+            to: folder.appendingPathComponent("config.json"), options: .atomic)
+        try model.saveParameters(to: folder.appendingPathComponent("model.safetensors"))
+    }
+}
+
+extension GPT2LMHeadModel {
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
+    public func save(to folder: URL) throws {
+        try CheckpointFolder.write(model: self, configuration: configuration, to: folder)
+    }
+}
+
+extension T5ForConditionalGeneration {
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
+    public func save(to folder: URL) throws {
+        try CheckpointFolder.write(model: self, configuration: configuration, to: folder)
+    }
+}

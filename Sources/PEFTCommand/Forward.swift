@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import PEFTModels
+import PEFTNN
+import PEFTTensor
+
+/// `peft forward`: one evaluation-mode forward pass, printing the logits as JSON.
+struct Forward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Run one forward pass and print the logits of every input (or decoder) position as JSON."
+    )
+
+    @Option(name: .long, help: "A Hugging Face model folder (config.json + model.safetensors).")
+    var model: String
+
+    @Option(
+        name: .long, help: "An adapter folder (adapter_config.json + adapter_model.safetensors).")
+    var adapter: String?
+
+    @Option(name: .customLong("input-ids"), help: "Comma-separated input token ids, e.g. 5,17,42.")
+    var inputIDs: String
+
+    @Option(
+        name: .customLong("decoder-input-ids"),
+        help: "Comma-separated decoder token ids for an encoder-decoder (default: the start token)."
+    )
+    var decoderInputIDs: String?
+
+    @Flag(name: .long, help: "Print JSON (the only format; accepted for clarity).")
+    var json = false
+
+    func run() throws {
+        if adapter != nil {
+            throw CommandError("--adapter: adapters are not supported by this build yet")
+        }
+        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
+        let ids = try parseTokenIDs(inputIDs, option: "--input-ids")
+        try checkRange(ids, vocabularySize: loaded.vocabularySize, option: "--input-ids")
+        let logits: Tensor
+        switch loaded {
+        case .gpt2(let gpt2):
+            guard decoderInputIDs == nil else {
+                throw CommandError("--decoder-input-ids: \(model) is a decoder-only model")
+            }
+            guard ids.count <= gpt2.configuration.maximumPositions else {
+                throw CommandError(
+                    "--input-ids: \(ids.count) tokens exceed n_positions \(gpt2.configuration.maximumPositions)"
+                )
+            }
+            gpt2.eval()
+            logits = withoutGradients { gpt2([ids]) }
+        case .t5(let t5):
+            let decoderIDs =
+                try decoderInputIDs.map { try parseTokenIDs($0, option: "--decoder-input-ids") }
+                ?? [t5.configuration.decoderStartTokenID]
+            try checkRange(
+                decoderIDs, vocabularySize: t5.configuration.vocabularySize,
+                option: "--decoder-input-ids")
+            t5.eval()
+            logits = withoutGradients { t5(inputIDs: [ids], decoderInputIDs: [decoderIDs]) }
+        }
+        print(logitsJSON(logits))
+    }
+}
+
+/// `{"logits": [[...], ...]}`, one row per position of a `[1, T, V]` tensor, each value the shortest
+/// decimal that reads back as the same Float32.
+func logitsJSON(_ logits: Tensor) -> String {
+    let (length, vocabulary) = (logits.shape[1], logits.shape[2])
+    let values = logits.storage.buffer
+    let rows = (0..<length).map { position in
+        "["
+            + (0..<vocabulary).map { "\(values[position * vocabulary + $0])" }.joined(
+                separator: ",") + "]"
+    }
+    return "{\"logits\":[" + rows.joined(separator: ",") + "]}"
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import PEFTModels
+import PEFTNN
+import PEFTTensor
+import PEFTTokenizers
+
+/// `peft generate`: continue a prompt (GPT-2) or answer an input (T5).
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate text from a prompt.")
+
+    @Option(name: .long, help: "A Hugging Face model folder with a tokenizer (tokenizer.json).")
+    var model: String
+
+    @Option(name: .long, help: "An adapter folder.")
+    var adapter: String?
+
+    @Option(name: .long, help: "The prompt (GPT-2) or the input text (T5).")
+    var prompt: String
+
+    @Option(name: .customLong("max-tokens"), help: "The most tokens to generate.")
+    var maximumTokens = 32
+
+    @Option(name: .long, help: "0 for greedy decoding; above 0 samples.")
+    var temperature: Float = 0
+
+    @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0 = all).")
+    var topK = 0
+
+    @Option(name: .customLong("top-p"), help: "Sample among the tokens covering this probability.")
+    var topP: Float = 1
+
+    @Option(name: .long, help: "The sampling seed.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard maximumTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
+        guard temperature >= 0 else { throw ValidationError("--temperature must not be negative") }
+        guard topK >= 0 else { throw ValidationError("--top-k must not be negative") }
+        guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    func run() throws {
+        if adapter != nil {
+            throw CommandError("--adapter: adapters are not supported by this build yet")
+        }
+        let folder = URL(fileURLWithPath: model)
+        let loaded = try LoadedModel(contentsOf: folder)
+        var options = GenerationOptions(maximumNewTokens: maximumTokens)
+        options.temperature = temperature
+        options.topK = topK
+        options.topP = topP
+        options.seed = seed
+        switch loaded {
+        case .gpt2(let gpt2):
+            gpt2.eval()
+            let tokenizer = try GPT2Tokenizer(contentsOf: folder)
+            let ids = tokenizer.encode(prompt)
+            guard !ids.isEmpty else {
+                throw CommandError("--prompt: the prompt encodes to no tokens")
+            }
+            try checkRange(
+                ids, vocabularySize: gpt2.configuration.vocabularySize,
+                option: "--prompt (tokenized)")
+            guard ids.count < gpt2.configuration.maximumPositions else {
+                throw CommandError("--prompt: \(ids.count) tokens leave no room in n_positions")
+            }
+            let generated = gpt2.generate(prompt: ids, options: options)
+            print(prompt + tokenizer.decode(generated))
+        case .t5(let t5):
+            t5.eval()
+            let tokenizer = try T5Tokenizer(contentsOf: folder)
+            let ids = tokenizer.encode(prompt)
+            guard !ids.isEmpty else {
+                throw CommandError("--prompt: the prompt encodes to no tokens")
+            }
+            try checkRange(
+                ids, vocabularySize: t5.configuration.vocabularySize, option: "--prompt (tokenized)"
+            )
+            let generated = t5.generate(input: DecoderInputs(tokenIDs: [ids]), options: options)
+            print(tokenizer.decode(generated, skippingSpecialTokens: true))
+        }
+    }
+}

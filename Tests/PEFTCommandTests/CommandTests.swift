@@ -1,0 +1,159 @@
+import Foundation
+import PEFTModels
+import PEFTTestSupport
+import Testing
+
+/// Runs the built `peft` executable and captures what it prints.
+struct PEFTProcess {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+
+    static var executable: URL {
+        let candidates = [
+            Bundle.main.bundleURL,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
+        for directory in candidates {
+            let url = directory.appendingPathComponent("peft")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            let parent = directory.deletingLastPathComponent().appendingPathComponent("peft")
+            if FileManager.default.isExecutableFile(atPath: parent.path) { return parent }
+        }
+        return candidates[0].appendingPathComponent("peft")
+    }
+
+    init(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        standardOutput = String(decoding: outputData, as: UTF8.self)
+        standardError = String(decoding: errorData, as: UTF8.self)
+    }
+}
+
+/// A fresh temporary folder.
+func temporaryFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "peft-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+@Suite("The peft command")
+struct CommandTests {
+    func printedLogits(_ output: String) throws -> [[Float]] {
+        let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+        return (object["logits"] as! [[NSNumber]]).map { $0.map(\.floatValue) }
+    }
+
+    @Test("peft forward prints GPT-2 logits that match transformers")
+    func forwardGPT2() throws {
+        let parity = try ParityFixture("gpt2-tiny").cases[0]
+        let ids = parity.inputIDs[0]
+        let run = try PEFTProcess([
+            "forward", "--model", ParityFixture.folder("gpt2-tiny").path, "--input-ids",
+            ids.map(String.init).joined(separator: ","), "--json",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let logits = try printedLogits(run.standardOutput)
+        #expect(logits.count == ids.count)
+        let expected = Array(parity.logits.prefix(ids.count * parity.logitsShape[2]))
+        expectClose(logits.flatMap { $0 }, expected, tolerance: 1e-4)
+    }
+
+    @Test("peft forward prints T5 decoder logits that match transformers")
+    func forwardT5() throws {
+        let parity = try ParityFixture("t5-v1_1-tiny").cases[0]
+        let run = try PEFTProcess([
+            "forward", "--model", ParityFixture.folder("t5-v1_1-tiny").path,
+            "--input-ids", parity.inputIDs[0].map(String.init).joined(separator: ","),
+            "--decoder-input-ids",
+            parity.decoderInputIDs![0].map(String.init).joined(separator: ","), "--json",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let logits = try printedLogits(run.standardOutput)
+        let positions = parity.decoderInputIDs![0].count
+        #expect(logits.count == positions)
+        expectClose(
+            logits.flatMap { $0 }, Array(parity.logits.prefix(positions * parity.logitsShape[2])),
+            tolerance: 1e-4)
+    }
+
+    @Test("Bad input gives one line on stderr naming the problem, and a non-zero exit")
+    func errors() throws {
+        let gpt2 = ParityFixture.folder("gpt2-tiny").path
+        let broken = try temporaryFolder()
+        try Data("{ not json".utf8).write(to: broken.appendingPathComponent("config.json"))
+        let llama = try temporaryFolder()
+        try Data(#"{"model_type": "llama"}"#.utf8).write(
+            to: llama.appendingPathComponent("config.json"))
+        let noWeights = try temporaryFolder()
+        try FileManager.default.copyItem(
+            at: ParityFixture.folder("gpt2-tiny").appendingPathComponent("config.json"),
+            to: noWeights.appendingPathComponent("config.json"))
+        let cases: [([String], String)] = [
+            (["forward", "--model", "/nonexistent/model", "--input-ids", "1"], "does not exist"),
+            (["forward", "--model", broken.path, "--input-ids", "1"], "config.json"),
+            (
+                ["forward", "--model", llama.path, "--input-ids", "1"],
+                "model_type 'llama' is not supported"
+            ),
+            (["forward", "--model", noWeights.path, "--input-ids", "1"], "model.safetensors"),
+            (["forward", "--model", gpt2, "--input-ids", "1,999"], "token id 999 is out of range"),
+            (["forward", "--model", gpt2, "--input-ids", "1,x"], "'x' is not a token id"),
+            (
+                ["forward", "--model", gpt2, "--input-ids", "1", "--decoder-input-ids", "0"],
+                "decoder-only"
+            ),
+            (["generate", "--model", gpt2, "--prompt", "hi"], "vocab.json"),
+            (["generate", "--model", gpt2, "--prompt", "hi", "--max-tokens", "0"], "--max-tokens"),
+        ]
+        for (arguments, phrase) in cases {
+            let run = try PEFTProcess(arguments)
+            #expect(run.status != 0, "\(arguments) exited 0")
+            let lines = run.standardError.split(separator: "\n").filter { !$0.isEmpty }
+            #expect(run.standardError.contains(phrase), "\(arguments): \(run.standardError)")
+            #expect(!run.standardError.contains("Fatal error"), "\(arguments) crashed")
+            #expect(lines.count <= 3, "\(arguments): \(run.standardError)")
+        }
+    }
+
+    @Test("peft generate continues a prompt through the folder's tokenizer")
+    func generate() throws {
+        let folder = try temporaryFolder()
+        let tokenizerFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../PEFTTokenizersTests/Fixtures/gpt2-bpe/tokenizer.json")
+            .standardized
+        try FileManager.default.copyItem(
+            at: tokenizerFolder, to: folder.appendingPathComponent("tokenizer.json"))
+        let model = GPT2LMHeadModel(
+            configuration: GPT2Configuration {
+                $0.vocabularySize = 800
+                $0.maximumPositions = 64
+                $0.embeddingSize = 16
+                $0.layerCount = 1
+                $0.headCount = 2
+                $0.eosTokenID = nil
+            }, seed: 1)
+        try model.save(to: folder)
+        let arguments = [
+            "generate", "--model", folder.path, "--prompt", "Hello", "--max-tokens", "5",
+        ]
+        let run = try PEFTProcess(arguments)
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.hasPrefix("Hello"))
+        #expect(try PEFTProcess(arguments).standardOutput == run.standardOutput)
+        let sampled = try PEFTProcess(arguments + ["--temperature", "1", "--seed", "2"])
+        #expect(sampled.status == 0)
+    }
+}
