@@ -48,13 +48,11 @@ extension Tensor {
     }
 
     /// Negation.
-    public static prefix func - (x: Tensor) -> Tensor {
-        x.mapped(value: { -$0 }, derivative: { _, _ in -1 })
-    }
+    public static prefix func - (x: Tensor) -> Tensor { x.mapped(Negation()) }
 
     /// Adds a scalar to every element.
     public static func + (lhs: Tensor, rhs: Float) -> Tensor {
-        lhs.mapped(value: { $0 + rhs }, derivative: { _, _ in 1 })
+        lhs.mapped(ScalarAddition(scalar: rhs))
     }
     /// Adds a scalar to every element.
     public static func + (lhs: Float, rhs: Tensor) -> Tensor { rhs + lhs }
@@ -62,38 +60,83 @@ extension Tensor {
     public static func - (lhs: Tensor, rhs: Float) -> Tensor { lhs + -rhs }
     /// Subtracts every element from a scalar.
     public static func - (lhs: Float, rhs: Tensor) -> Tensor {
-        rhs.mapped(value: { lhs - $0 }, derivative: { _, _ in -1 })
+        rhs.mapped(SubtractionFromScalar(scalar: lhs))
     }
     /// Multiplies every element by a scalar.
-    public static func * (lhs: Tensor, rhs: Float) -> Tensor {
-        lhs.mapped(value: { $0 * rhs }, derivative: { _, _ in rhs })
-    }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.mapped(Scaling(factor: rhs)) }
     /// Multiplies every element by a scalar.
     public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs * lhs }
     /// Divides every element by a scalar.
     public static func / (lhs: Tensor, rhs: Float) -> Tensor { lhs * (1 / rhs) }
     /// Divides a scalar by every element.
     public static func / (lhs: Float, rhs: Tensor) -> Tensor {
-        rhs.mapped(value: { lhs / $0 }, derivative: { x, _ in -lhs / (x * x) })
+        rhs.mapped(DivisionOfScalar(numerator: lhs))
     }
 }
 
+private struct Negation: ElementwiseFunction {
+    func value(_ x: Float) -> Float { -x }
+    func derivative(_ x: Float, _ y: Float) -> Float { -1 }
+}
+
+private struct ScalarAddition: ElementwiseFunction {
+    let scalar: Float
+    func value(_ x: Float) -> Float { x + scalar }
+    func derivative(_ x: Float, _ y: Float) -> Float { 1 }
+}
+
+private struct SubtractionFromScalar: ElementwiseFunction {
+    let scalar: Float
+    func value(_ x: Float) -> Float { scalar - x }
+    func derivative(_ x: Float, _ y: Float) -> Float { -1 }
+}
+
+private struct Scaling: ElementwiseFunction {
+    let factor: Float
+    func value(_ x: Float) -> Float { x * factor }
+    func derivative(_ x: Float, _ y: Float) -> Float { factor }
+}
+
+private struct DivisionOfScalar: ElementwiseFunction {
+    let numerator: Float
+    func value(_ x: Float) -> Float { numerator / x }
+    func derivative(_ x: Float, _ y: Float) -> Float { -numerator / (x * x) }
+}
+
+/// A function applied to every element, with its derivative, for ``Tensor/mapped(_:)``.
+///
+/// A type rather than a pair of closures because backward has to keep the derivative until later:
+/// a stored closure is an opaque call per element, while a generic parameter lets each op's loops be
+/// specialised with both functions inlined and, for the simple ones, vectorised.
+protocol ElementwiseFunction {
+    /// `f(x)`.
+    func value(_ x: Float) -> Float
+    /// `f′(x)`, given `x` and the output `y = f(x)` (whichever is cheaper to use).
+    func derivative(_ x: Float, _ y: Float) -> Float
+}
+
 extension Tensor {
-    /// Applies `value` to every element; backward multiplies by `derivative(x, y)`.
+    /// Applies `function` to every element; backward multiplies by its derivative.
+    ///
+    /// Large tensors are split across cores in fixed blocks; each element depends on its own input
+    /// only, so the split cannot change a result.
     @inline(__always)
-    func mapped(value: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
-        let source = storage.pointer
+    func mapped<Function: ElementwiseFunction>(_ function: Function) -> Tensor {
+        let source = UnsafePointer(storage.pointer)
         let output = Tensor.build(shape) { out in
-            for index in 0..<count { out[index] = value(source[index]) }
+            forEachElementBlock(count: count) { range in
+                for index in range { out[index] = function.value(source[index]) }
+            }
         }
         return .result(output, of: [self]) { g in
-            let x = self.storage.pointer
-            let y = output.storage.pointer
-            let dy = g.storage.pointer
+            let y = UnsafePointer(output.storage.pointer)
+            let dy = UnsafePointer(g.storage.pointer)
             return [
                 Tensor.build(self.shape) { dx in
-                    for index in 0..<self.count {
-                        dx[index] = dy[index] * derivative(x[index], y[index])
+                    forEachElementBlock(count: self.count) { range in
+                        for index in range {
+                            dx[index] = dy[index] * function.derivative(source[index], y[index])
+                        }
                     }
                 }
             ]

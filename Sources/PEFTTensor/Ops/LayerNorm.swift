@@ -14,78 +14,113 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Floa
     if let bias {
         precondition(bias.shape == [width], "layerNorm: bias \(bias.shape) for input \(x.shape)")
     }
+    // Large blocks keep the per-block weight and bias partial sums of backward few.
+    let rowsPerBlock = ParallelLoops.rowsPerBlock(elementsPerRow: width, targetElements: 1 << 17)
     var means = [Float](repeating: 0, count: rows)
     var inverseDeviations = [Float](repeating: 0, count: rows)
-    let source = x.storage.pointer
+    let source = UnsafePointer(x.storage.pointer)
+    let w = weight.map { UnsafePointer($0.storage.pointer) }
+    let b = bias.map { UnsafePointer($0.storage.pointer) }
     let output = Tensor.build(x.shape) { out in
-        for row in 0..<rows {
-            let input = source + row * width
-            var total: Float = 0
-            for j in 0..<width { total += input[j] }
-            let mean = total / Float(width)
-            var squares: Float = 0
-            for j in 0..<width {
-                let centred = input[j] - mean
-                squares += centred * centred
-            }
-            let inverse = 1 / (squares / Float(width) + epsilon).squareRoot()
-            means[row] = mean
-            inverseDeviations[row] = inverse
-            let y = out + row * width
-            for j in 0..<width { y[j] = (input[j] - mean) * inverse }
-            if let weight {
-                let w = weight.storage.pointer
-                for j in 0..<width { y[j] *= w[j] }
-            }
-            if let bias {
-                let b = bias.storage.pointer
-                for j in 0..<width { y[j] += b[j] }
+        means.withUnsafeMutableBufferPointer { means in
+            inverseDeviations.withUnsafeMutableBufferPointer { inverseDeviations in
+                ParallelLoops.forEachBlock(
+                    rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width
+                ) { _, block in
+                    for row in block {
+                        let input = source + row * width
+                        let mean = vectorSum(input, count: width) / Float(width)
+                        var squares = FloatVector()
+                        forEachVector(count: width) { offset, lanes in
+                            // Padding with the mean makes the spare lanes' deviation zero.
+                            let centred = load(input, offset, lanes: lanes, padding: mean) - mean
+                            squares += centred * centred
+                        }
+                        let inverse = 1 / (squares.sum() / Float(width) + epsilon).squareRoot()
+                        means[row] = mean
+                        inverseDeviations[row] = inverse
+                        let y = out + row * width
+                        // One loop per affine variant keeps each free of per-element branches.
+                        switch (w, b) {
+                        case (let w?, let b?):
+                            for j in 0..<width { y[j] = (input[j] - mean) * inverse * w[j] + b[j] }
+                        case (let w?, nil):
+                            for j in 0..<width { y[j] = (input[j] - mean) * inverse * w[j] }
+                        case (nil, let b?):
+                            for j in 0..<width { y[j] = (input[j] - mean) * inverse + b[j] }
+                        case (nil, nil):
+                            for j in 0..<width { y[j] = (input[j] - mean) * inverse }
+                        }
+                    }
+                }
             }
         }
     }
     return .result(output, of: [x, weight, bias]) { g in
-        let dy = g.storage.pointer
-        let w = weight?.storage.pointer
-        var dx: Tensor?
-        var dweight: Tensor?
-        if x.requiresGradient {
-            dx = Tensor.build(x.shape) { dxp in
-                for row in 0..<rows {
-                    let input = source + row * width
-                    let gradientRow = dy + row * width
-                    let (mean, inverse) = (means[row], inverseDeviations[row])
-                    var meanG: Float = 0
-                    var meanGX: Float = 0
-                    for j in 0..<width {
-                        let gHat = gradientRow[j] * (w?[j] ?? 1)
-                        meanG += gHat
-                        meanGX += gHat * (input[j] - mean) * inverse
+        let dy = UnsafePointer(g.storage.pointer)
+        let wantsInput = x.requiresGradient
+        let wantsWeight = weight?.requiresGradient == true
+        let wantsBias = bias?.requiresGradient == true
+        // The weight and bias gradients sum over rows: each block sums its own rows into its slot,
+        // and the slots are added in block order, so the result does not depend on the threads.
+        let blocks = ParallelLoops.blockCount(rows: rows, rowsPerBlock: rowsPerBlock)
+        let partialCount = (wantsWeight || wantsBias) ? blocks * width : 0
+        let weightPartials = TensorStorage(count: wantsWeight ? partialCount : 0, repeating: 0)
+        let biasPartials = TensorStorage(count: wantsBias ? partialCount : 0, repeating: 0)
+        let ones = w == nil ? TensorStorage(count: width, repeating: 1) : nil
+        let scale = w ?? UnsafePointer(ones!.pointer)
+        let dxStorage = wantsInput ? TensorStorage(count: x.count) : nil
+        ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
+            block, blockRows in
+            let dw = weightPartials.pointer + block * width
+            let db = biasPartials.pointer + block * width
+            for row in blockRows {
+                let input = source + row * width
+                let gradientRow = dy + row * width
+                let (mean, inverse) = (means[row], inverseDeviations[row])
+                if let dxStorage {
+                    var sumG = FloatVector()
+                    var sumGX = FloatVector()
+                    forEachVector(count: width) { offset, lanes in
+                        let gHat =
+                            load(gradientRow, offset, lanes: lanes, padding: 0)
+                            * load(scale, offset, lanes: lanes, padding: 0)
+                        let xHat =
+                            (load(input, offset, lanes: lanes, padding: mean) - mean) * inverse
+                        sumG += gHat
+                        sumGX += gHat * xHat
                     }
-                    meanG /= Float(width)
-                    meanGX /= Float(width)
+                    let meanG = sumG.sum() / Float(width)
+                    let meanGX = sumGX.sum() / Float(width)
+                    let dxRow = dxStorage.pointer + row * width
                     for j in 0..<width {
-                        let gHat = gradientRow[j] * (w?[j] ?? 1)
+                        let gHat = gradientRow[j] * scale[j]
                         let xHat = (input[j] - mean) * inverse
-                        dxp[row * width + j] = inverse * (gHat - meanG - xHat * meanGX)
+                        dxRow[j] = inverse * (gHat - meanG - xHat * meanGX)
                     }
+                }
+                if wantsWeight {
+                    for j in 0..<width { dw[j] += gradientRow[j] * ((input[j] - mean) * inverse) }
+                }
+                if wantsBias {
+                    for j in 0..<width { db[j] += gradientRow[j] }
                 }
             }
         }
-        if weight?.requiresGradient == true {
-            dweight = Tensor.build([width]) { dw in
-                dw.initialize(repeating: 0, count: width)
-                for row in 0..<rows {
-                    let input = source + row * width
-                    for j in 0..<width {
-                        dw[j] +=
-                            dy[row * width + j] * (input[j] - means[row]) * inverseDeviations[row]
-                    }
-                }
+        let dx = dxStorage.map { Tensor(shape: x.shape, storage: $0) }
+        let dweight =
+            wantsWeight
+            ? Tensor.build([width]) {
+                sumRows(weightPartials.pointer, rows: blocks, columns: width, into: $0)
             }
-        }
+            : nil
         let dbias =
-            bias?.requiresGradient == true
-            ? Tensor.build([width]) { sumRows(dy, rows: rows, columns: width, into: $0) } : nil
+            wantsBias
+            ? Tensor.build([width]) {
+                sumRows(biasPartials.pointer, rows: blocks, columns: width, into: $0)
+            }
+            : nil
+        withExtendedLifetime(ones) {}
         return [dx, dweight, dbias]
     }
 }

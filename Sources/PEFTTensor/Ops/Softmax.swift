@@ -10,36 +10,48 @@
 public func softmax(_ x: Tensor) -> Tensor {
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)
-    let source = x.storage.pointer
+    let rowsPerBlock = ParallelLoops.rowsPerBlock(elementsPerRow: width)
+    let source = UnsafePointer(x.storage.pointer)
     let output = Tensor.build(x.shape) { out in
-        for row in 0..<rows {
-            let input = source + row * width
-            let y = out + row * width
-            var maximum = -Float.infinity
-            for j in 0..<width { maximum = max(maximum, input[j]) }
-            var total: Float = 0
-            for j in 0..<width {
-                y[j] = expf(input[j] - maximum)
-                total += y[j]
-            }
-            let scale = 1 / total
-            for j in 0..<width { y[j] *= scale }
+        ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
+            _, block in
+            for row in block { softmaxRow(source + row * width, out + row * width, count: width) }
         }
     }
     return .result(output, of: [x]) { g in
-        let dy = g.storage.pointer
-        let y = output.storage.pointer
+        let dy = UnsafePointer(g.storage.pointer)
+        let y = UnsafePointer(output.storage.pointer)
         return [
             Tensor.build(x.shape) { dx in
-                for row in 0..<rows {
-                    let base = row * width
-                    var dot: Float = 0
-                    for j in 0..<width { dot += dy[base + j] * y[base + j] }
-                    for j in 0..<width { dx[base + j] = y[base + j] * (dy[base + j] - dot) }
+                ParallelLoops.forEachBlock(
+                    rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width
+                ) { _, block in
+                    for row in block {
+                        let base = row * width
+                        let dot = vectorDot(dy + base, y + base, count: width)
+                        for j in base..<base + width { dx[j] = y[j] * (dy[j] - dot) }
+                    }
                 }
             }
         ]
     }
+}
+
+/// Writes `softmax(input)` for one row: the maximum, then `e^(x − max)` and its sum, then a scale.
+@inline(__always)
+private func softmaxRow(
+    _ input: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
+) {
+    let maximum = vectorMaximum(input, count: count)
+    var total = FloatVector()
+    forEachVector(count: count) { offset, lanes in
+        // Padding with −∞ makes the tail's spare lanes contribute e^−∞ = 0 to the sum.
+        let e = vectorExp(load(input, offset, lanes: lanes, padding: -.infinity) - maximum)
+        total += e
+        store(e, y, offset, lanes: lanes)
+    }
+    let scale = 1 / total.sum()
+    for j in 0..<count { y[j] *= scale }
 }
 
 /// `log(softmax(x))` over the last axis, computed without forming the softmax's logarithm.
@@ -48,29 +60,45 @@ public func softmax(_ x: Tensor) -> Tensor {
 public func logSoftmax(_ x: Tensor) -> Tensor {
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)
-    let source = x.storage.pointer
+    let rowsPerBlock = ParallelLoops.rowsPerBlock(elementsPerRow: width)
+    let source = UnsafePointer(x.storage.pointer)
     let output = Tensor.build(x.shape) { out in
-        for row in 0..<rows {
-            let input = source + row * width
-            var maximum = -Float.infinity
-            for j in 0..<width { maximum = max(maximum, input[j]) }
-            var total: Float = 0
-            for j in 0..<width { total += expf(input[j] - maximum) }
-            // Subtracting the maximum first keeps the digits a large shared offset would swallow.
-            let logTotal = logf(total)
-            for j in 0..<width { out[row * width + j] = (input[j] - maximum) - logTotal }
+        ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
+            _, block in
+            for row in block {
+                let input = source + row * width
+                let maximum = vectorMaximum(input, count: width)
+                var total = FloatVector()
+                forEachVector(count: width) { offset, lanes in
+                    total += vectorExp(
+                        load(input, offset, lanes: lanes, padding: -.infinity) - maximum)
+                }
+                // Subtracting the maximum first keeps the digits a large shared offset would swallow.
+                let logTotal = logf(total.sum())
+                let y = out + row * width
+                for j in 0..<width { y[j] = (input[j] - maximum) - logTotal }
+            }
         }
     }
     return .result(output, of: [x]) { g in
-        let dy = g.storage.pointer
-        let y = output.storage.pointer
+        let dy = UnsafePointer(g.storage.pointer)
+        let y = UnsafePointer(output.storage.pointer)
         return [
             Tensor.build(x.shape) { dx in
-                for row in 0..<rows {
-                    let base = row * width
-                    var total: Float = 0
-                    for j in 0..<width { total += dy[base + j] }
-                    for j in 0..<width { dx[base + j] = dy[base + j] - expf(y[base + j]) * total }
+                ParallelLoops.forEachBlock(
+                    rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width
+                ) { _, block in
+                    for row in block {
+                        let base = row * width
+                        let total = vectorSum(dy + base, count: width)
+                        forEachVector(count: width) { offset, lanes in
+                            let j = base + offset
+                            let probability = vectorExp(load(y, j, lanes: lanes, padding: 0))
+                            let gradient =
+                                load(dy, j, lanes: lanes, padding: 0) - probability * total
+                            store(gradient, dx, j, lanes: lanes)
+                        }
+                    }
                 }
             }
         ]

@@ -1,0 +1,76 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Splits large row-wise and elementwise ops across the machine's cores.
+///
+/// Work is cut into blocks whose boundaries depend only on the tensor's shape, never on the number
+/// of threads, and each block is computed start to finish by one thread; any cross-block reduction
+/// is summed afterwards in block order. So the results are bit-for-bit the same on one core or many.
+enum ParallelLoops {
+    /// Below this many elements an op stays on the calling thread: the hand-off costs more than the
+    /// work it would save.
+    static let minimumParallelElements = 1 << 16
+
+    /// The number of processors online, read once.
+    static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// Runs `body` on each block of `rows` rows, `rowsPerBlock` at a time, in parallel when the
+    /// whole job has at least ``minimumParallelElements`` elements.
+    ///
+    /// `body` receives the block's index and row range; blocks must not write to shared memory
+    /// except through their own rows or their own slot of a per-block buffer.
+    static func forEachBlock(
+        rows: Int, rowsPerBlock: Int, elementsPerRow: Int,
+        _ body: (_ block: Int, _ rows: Range<Int>) -> Void
+    ) {
+        let blockRows = max(1, rowsPerBlock)
+        let blockCount = (rows + blockRows - 1) / blockRows
+        func run(_ block: Int) {
+            let start = block * blockRows
+            body(block, start..<min(rows, start + blockRows))
+        }
+        if blockCount > 1 && processorCount > 1
+            && rows * elementsPerRow >= minimumParallelElements
+        {
+            withoutActuallyEscaping(run) { run in
+                let task = UncheckedSendable(run)
+                DispatchQueue.concurrentPerform(iterations: blockCount) { task.value($0) }
+            }
+        } else {
+            for block in 0..<blockCount { run(block) }
+        }
+    }
+
+    /// The number of blocks ``forEachBlock(rows:rowsPerBlock:elementsPerRow:_:)`` will use.
+    static func blockCount(rows: Int, rowsPerBlock: Int) -> Int {
+        let blockRows = max(1, rowsPerBlock)
+        return (rows + blockRows - 1) / blockRows
+    }
+
+    /// Rows per block such that a block holds about `targetElements` elements (at least one row).
+    static func rowsPerBlock(elementsPerRow: Int, targetElements: Int = 1 << 15) -> Int {
+        max(1, targetElements / max(1, elementsPerRow))
+    }
+}
+
+/// Runs `body` over `0..<count` in fixed blocks of 32K elements, in parallel when that pays.
+@inline(__always)
+func forEachElementBlock(count: Int, _ body: (Range<Int>) -> Void) {
+    let blockSize = 1 << 15
+    ParallelLoops.forEachBlock(rows: count, rowsPerBlock: blockSize, elementsPerRow: 1) {
+        _, range in
+        body(range)
+    }
+}
+
+/// Carries a closure into `concurrentPerform`, which wants a `Sendable` one. The closures passed here
+/// write only to disjoint rows or per-block slots, which is what makes the promise true.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
