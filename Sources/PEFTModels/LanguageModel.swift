@@ -1,6 +1,22 @@
 import PEFTNN
 import PEFTTensor
 
+/// A model built from a Hugging Face architecture, which names its family for default targets.
+public protocol HuggingFaceModel: AnyObject {
+    /// The `model_type` of `config.json` (`gpt2`, `t5`).
+    var modelType: String { get }
+}
+
+extension GPT2LMHeadModel: HuggingFaceModel {
+    /// `gpt2`.
+    public var modelType: String { configuration.modelType }
+}
+
+extension T5ForConditionalGeneration: HuggingFaceModel {
+    /// `t5`.
+    public var modelType: String { configuration.modelType }
+}
+
 /// A decoder-only language model that generation can drive: GPT-2, or a PEFT-wrapped one.
 public protocol CausalLanguageModel: AnyObject {
     /// Logits `[B, T, V]` for the inputs.

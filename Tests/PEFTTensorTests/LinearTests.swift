@@ -69,3 +69,34 @@ struct LinearTests {
         #expect(GEMMCounter.counting { loss.backward() } == 1)
     }
 }
+
+@Suite("Low-rank linear")
+struct LowRankLinearTests {
+    @Test("The fused low-rank linear equals the composed ops, forward and backward",
+          arguments: [LinearWeightLayout.outputsByInputs, .inputsByOutputs])
+    func matchesComposition(layout: LinearWeightLayout) {
+        let x = randomTensor([2, 3, 5], seed: 1)
+        let weight = randomTensor(layout == .outputsByInputs ? [4, 5] : [5, 4], seed: 2)
+        let bias = randomTensor([4], seed: 3)
+        let down = randomTensor([2, 5], seed: 4)
+        let up = randomTensor([4, 2], seed: 5)
+        let fused = lowRankLinear(x, weight: weight, bias: bias, layout: layout, down: down, up: up, scale: 1.5)
+        let composed = linear(x, weight: weight, bias: bias, layout: layout) + linear(linear(x, weight: down), weight: up) * 1.5
+        expectClose(fused, composed, tolerance: 1e-5)
+        expectGradientsMatchFiniteDifferences([x, weight, bias, down, up]) {
+            lowRankLinear($0[0], weight: $0[1], bias: $0[2], layout: layout, down: $0[3], up: $0[4], scale: 1.5)
+        }
+    }
+
+    @Test("With a frozen base, backward runs no base-weight GEMM")
+    func frozenBase() {
+        let x = randomTensor([4, 8], seed: 6).requiringGradient()
+        let weight = randomTensor([8, 8], seed: 7)
+        let down = randomTensor([2, 8], seed: 8).requiringGradient()
+        let up = randomTensor([8, 2], seed: 9).requiringGradient()
+        let loss = lowRankLinear(x, weight: weight, bias: nil, layout: .outputsByInputs, down: down, up: up, scale: 2).sum()
+        // dh, dX (two GEMMs), dA, dB: five, and no [out, in] weight gradient.
+        #expect(GEMMCounter.counting { loss.backward() } == 5)
+        #expect(weight.gradient == nil && down.gradient != nil && up.gradient != nil)
+    }
+}

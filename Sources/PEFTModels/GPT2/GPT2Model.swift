@@ -4,7 +4,7 @@ import PEFTTensor
 /// GPT-2's transformer body: token and position embeddings, the blocks, and the final layer norm.
 public final class GPT2Model: Module {
     /// Token embeddings `[V, C]`, key `wte`.
-    @Child(key: "wte") public var tokenEmbedding: Embedding
+    @Child(key: "wte") public var tokenEmbedding: any EmbeddingLayer
     /// Position embeddings `[n_positions, C]`, key `wpe`.
     @Child(key: "wpe") public var positionEmbedding: Embedding
     /// Dropout on the summed embeddings, key `drop`.

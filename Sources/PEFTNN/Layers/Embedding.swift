@@ -1,7 +1,19 @@
 import PEFTTensor
 
+/// A layer that turns token ids into vectors: what LoRA wraps on an embedding.
+public protocol EmbeddingLayer: Module {
+    /// The base table `[V, C]`, which a tied output head reuses.
+    var weight: Tensor { get }
+    /// The number of rows, V.
+    var count: Int { get }
+    /// The vector size, C.
+    var dimension: Int { get }
+    /// Looks up `ids` laid out as `shape`, giving `shape + [C]`.
+    func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor
+}
+
 /// A lookup table of `[V, C]` vectors indexed by token id.
-public final class Embedding: Module {
+public final class Embedding: Module, EmbeddingLayer {
     /// `[V, C]`.
     @Param(key: "weight") public var weight: Tensor
 
