@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "PEFTTensorTests", dependencies: ["PEFTTensor", "PEFTTestSupport"]),
         .testTarget(name: "PEFTNNTests", dependencies: ["PEFTNN", "PEFTTestSupport"]),
         .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT", "PEFTTestSupport"]),
         .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand", "PEFTModels", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTSafeTensorsTests",

@@ -1,5 +1,5 @@
+@_exported import PEFTModels
+@_exported import PEFTNN
 @_exported import PEFTSafeTensors
 @_exported import PEFTTensor
 @_exported import PEFTTokenizers
-@_exported import PEFTNN
-@_exported import PEFTModels

@@ -1,0 +1,145 @@
+import PEFTNN
+import PEFTTensor
+
+/// Adds trainable low-rank updates to a frozen linear layer: `y = base(x) + Σ s·B·A·dropout(x)`.
+///
+/// The base (a `Linear` or GPT-2's `Conv1D`) stays under the key `base_layer`, and each adapter's
+/// factors under `lora_A.<name>` and `lora_B.<name>`, as in PEFT, so the saved keys
+/// (`c_attn.lora_A.weight`) are PEFT's with the adapter name left out. With one active plain adapter and
+/// no dropout the forward pass is a single fused node (``lowRankLinear(_:weight:bias:layout:down:up:scale:)``).
+public final class LoRALinear: Module, LinearLayer, AdapterLayer {
+    /// The wrapped layer, key `base_layer`.
+    @Child(key: "base_layer") public var base: any LinearLayer
+    var adapters: [String: LoRAFactors] = [:]
+    var order: [String] = []
+    /// The adapters added to the output.
+    public var activeAdapters: [String] = []
+    /// When set, only the base layer runs.
+    public var isDisabled = false
+
+    /// Wraps `base`.
+    public init(wrapping base: any LinearLayer) {
+        super.init()
+        self.base = base
+    }
+
+    /// The size of the input's last dimension.
+    public var inputFeatures: Int { base.inputFeatures }
+    /// The size of the output's last dimension.
+    public var outputFeatures: Int { base.outputFeatures }
+    /// The adapters carried, in the order they were added.
+    public var adapterNames: [String] { order }
+    /// The wrapped layer.
+    public var baseModule: Module { base }
+
+    /// The base weight and how it is laid out.
+    var baseWeight: (parameter: Parameter, layout: LinearWeightLayout, bias: Parameter?) {
+        if let linear = base as? Linear { return (linear.$weight, .outputsByInputs, linear.$bias) }
+        if let conv = base as? Conv1D { return (conv.$weight, .inputsByOutputs, conv.$bias) }
+        preconditionFailure("LoRALinear: unsupported base layer \(type(of: base))")
+    }
+
+    /// The base weight as `[out, in]`.
+    func baseWeightOutputsByInputs() -> Tensor {
+        let (weight, layout, _) = baseWeight
+        return layout == .outputsByInputs
+            ? weight.value.detached() : withoutGradients { weight.value.transposed() }
+    }
+
+    func add(_ name: String, factors: LoRAFactors) {
+        adapters[name] = factors
+        order.append(name)
+    }
+
+    /// Removes an adapter.
+    public func removeAdapter(named name: String) {
+        adapters[name] = nil
+        order.removeAll { $0 == name }
+        activeAdapters.removeAll { $0 == name }
+    }
+
+    /// The adapter's tensors with PEFT's relative keys.
+    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
+        guard let factors = adapters[name] else { return [] }
+        var result: [(key: String, parameter: Parameter)] = [
+            ("lora_A.weight", factors.down), ("lora_B.weight", factors.up),
+        ]
+        if let magnitude = factors.magnitude { result.append(("lora_magnitude_vector", magnitude)) }
+        return result
+    }
+
+    /// The base layer, then every adapter's factors keyed as PEFT keys them in the model.
+    public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
+        order.flatMap { name -> [(key: String, parameter: Parameter)] in
+            let factors = adapters[name]!
+            var entries: [(key: String, parameter: Parameter)] = [
+                ("lora_A.\(name).weight", factors.down), ("lora_B.\(name).weight", factors.up),
+            ]
+            if let magnitude = factors.magnitude {
+                entries.append(("lora_magnitude_vector.\(name).weight", magnitude))
+            }
+            return entries
+        }
+    }
+
+    /// Propagates training mode to the adapters' dropout.
+    public override func didChangeMode() {
+        for factors in adapters.values { factors.dropout.train(isTraining) }
+    }
+
+    /// `base(x)` plus every active, unmerged adapter's update.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let running =
+            isDisabled
+            ? []
+            : activeAdapters.compactMap { name in adapters[name].flatMap { $0.isMerged ? nil : $0 }
+            }
+        let (weight, layout, bias) = baseWeight
+        if isDisabled && adapters.values.contains(where: \.isMerged) {
+            preconditionFailure(
+                "LoRALinear: cannot disable adapters that are merged; unmerge first")
+        }
+        if running.count == 1, let only = running.first, only.magnitude == nil,
+            only.dropout.probability == 0 || !isTraining
+        {
+            return lowRankLinear(
+                x, weight: weight.value, bias: bias?.value, layout: layout, down: only.down.value,
+                up: only.up.value,
+                scale: only.scaling)
+        }
+        var output = base(x)
+        for factors in running {
+            let input = factors.dropout(x)
+            if let magnitude = factors.magnitude {
+                output =
+                    output
+                    + doraUpdate(
+                        input, baseOutput: output, factors: factors, magnitude: magnitude.value)
+            } else {
+                output =
+                    output + linear(
+                        linear(input, weight: factors.down.value), weight: factors.up.value)
+                    * factors.scaling
+            }
+        }
+        return output
+    }
+
+    /// DoRA's addition to the base output: `(m/‖W + sBA‖ − 1)·(x·Wᵀ) + (m/‖W + sBA‖)·s·B·A·x`, the norm
+    /// taken per output row and detached, as the DoRA paper and PEFT compute it.
+    func doraUpdate(_ x: Tensor, baseOutput: Tensor, factors: LoRAFactors, magnitude: Tensor)
+        -> Tensor
+    {
+        let norms = withoutGradients { rowNorms(baseWeightOutputsByInputs() + factors.delta()) }
+        let scale = magnitude / norms
+        let (weight, layout, _) = baseWeight
+        let baseWithoutBias = linear(x, weight: weight.value, layout: layout)
+        let update = linear(linear(x, weight: factors.down.value), weight: factors.up.value)
+        return (scale - 1) * baseWithoutBias + scale * update * factors.scaling
+    }
+}
+
+/// The Euclidean norm of each row of a matrix.
+func rowNorms(_ matrix: Tensor) -> Tensor {
+    sqrt((matrix * matrix).sum(alongAxis: 1))
+}
