@@ -77,6 +77,26 @@ public struct CheckpointFolder {
     }
 }
 
+/// A model configuration stored as Hugging Face's `config.json`.
+public protocol HuggingFaceConfiguration: Codable {
+    /// The JSON keys whose values are floating-point numbers.
+    static var floatingPointKeys: [String] { get }
+}
+
+extension GPT2Configuration: HuggingFaceConfiguration {
+    /// Keys `transformers` reads as floats.
+    public static let floatingPointKeys = [
+        "layer_norm_epsilon", "resid_pdrop", "embd_pdrop", "attn_pdrop", "initializer_range",
+    ]
+}
+
+extension T5Configuration: HuggingFaceConfiguration {
+    /// Keys `transformers` reads as floats.
+    public static let floatingPointKeys = [
+        "dropout_rate", "layer_norm_epsilon", "initializer_factor",
+    ]
+}
+
 /// A configuration value checked at load time, failing with the file and key.
 func require(_ condition: Bool, _ file: String, _ key: String, _ reason: @autoclosure () -> String)
     throws
@@ -88,13 +108,28 @@ func require(_ condition: Bool, _ file: String, _ key: String, _ reason: @autocl
 
 extension CheckpointFolder {
     /// Writes a Hugging Face model folder: `config.json` and `model.safetensors`, each atomically.
-    public static func write(model: Module, configuration: some Encodable, to folder: URL) throws {
+    public static func write(
+        model: Module, configuration: some HuggingFaceConfiguration, to folder: URL
+    ) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(configuration).write(
+        try configurationJSON(configuration).write(
             to: folder.appendingPathComponent("config.json"), options: .atomic)
         try model.saveParameters(to: folder.appendingPathComponent("model.safetensors"))
+    }
+
+    /// `config.json` text in which every floating-point key keeps a decimal point (`1.0`, not `1`),
+    /// since `transformers` validates those fields as floats.
+    static func configurationJSON(_ configuration: some HuggingFaceConfiguration) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var text = String(decoding: try encoder.encode(configuration), as: UTF8.self)
+        for key in type(of: configuration).floatingPointKeys {
+            let pattern = try Regex("(\"\(key)\" : -?[0-9]+)([,\\n}])")
+            text = text.replacing(pattern) { match in
+                "\(match.output[1].substring!).0\(match.output[2].substring!)"
+            }
+        }
+        return Data(text.utf8)
     }
 }
 

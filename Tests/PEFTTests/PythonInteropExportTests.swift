@@ -1,0 +1,87 @@
+import Foundation
+import PEFT
+import PEFTTestSupport
+import Testing
+
+/// Writes adapters trained here, with the logits this library computes, for
+/// `Scripts/fixtures/check_swift_adapters.py` to load in Python `peft` and compare.
+///
+/// The folders go to `$PEFT_EXPORT_DIR` when it is set (the by-hand check), otherwise to a temporary
+/// folder, where the test still proves that each export reloads here with the same logits.
+@Suite("Adapters for Python")
+struct PythonInteropExportTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        let baseModel: String
+        let configure: @Sendable (inout LoRAConfiguration) -> Void
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "swift-lora-gpt2", baseModel: "gpt2-tiny") {
+            $0.rank = 4
+            $0.alpha = 8
+            $0.targets = .suffixes(["c_attn", "c_proj"])
+        },
+        Case(name: "swift-lora-gpt2-dora-rslora", baseModel: "gpt2-tiny") {
+            $0.rank = 4
+            $0.alpha = 16
+            $0.useDoRA = true
+            $0.useRSLoRA = true
+            $0.bias = .loraOnly
+        },
+        Case(name: "swift-lora-t5-all-linear", baseModel: "t5-v1_1-tiny") {
+            $0.rank = 2
+            $0.alpha = 4
+            $0.targets = .allLinear
+            $0.modulesToSave = ["final_layer_norm"]
+        },
+    ]
+
+    @Test("Exported adapters reload here with the logits written beside them", arguments: cases)
+    func export(testCase: Case) throws {
+        let root =
+            ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "peft-export-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent(testCase.name)
+        let fixture = try ParityFixture(testCase.baseModel)
+        let parity = fixture.cases[0]
+        let loaded = try FixtureModels.load(testCase.baseModel)
+        let base = FixtureModels.module(loaded)
+        base.eval()
+        var configuration = LoRAConfiguration(testCase.configure)
+        configuration.baseModelNameOrPath = testCase.baseModel
+        configuration.taskType = testCase.baseModel.hasPrefix("t5") ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"
+        let peft = try PEFTModel(base, configuration: configuration)
+        randomizeAdapters(peft, seed: 21)
+        let logits = FixtureModels.logits(loaded, parity)
+        try peft.save(to: folder)
+        let record: [String: Any] = [
+            "base_model": testCase.baseModel, "input_ids": parity.inputIDs,
+            "attention_mask": parity.attentionMask,
+            "decoder_input_ids": parity.decoderInputIDs as Any, "logits_shape": logits.shape,
+            "logits": logits.scalars.map { Double($0) },
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(
+            to: folder.appendingPathComponent("swift_logits.json"))
+
+        // The merged model as a Hugging Face folder, which `transformers` loads without peft.
+        let mergedFolder = root.appendingPathComponent(testCase.name + "-merged")
+        try peft.mergeAndUnload()
+        switch loaded {
+        case .gpt2(let model): try model.save(to: mergedFolder)
+        case .t5(let model): try model.save(to: mergedFolder)
+        }
+        var mergedRecord = record
+        mergedRecord["base_model"] = nil
+        try JSONSerialization.data(withJSONObject: mergedRecord)
+            .write(to: mergedFolder.appendingPathComponent("swift_logits.json"))
+        expectClose(FixtureModels.logits(loaded, parity), logits, tolerance: 1e-5)
+
+        let reloadedBase = try FixtureModels.load(testCase.baseModel)
+        FixtureModels.module(reloadedBase).eval()
+        _ = try PEFTModel.load(FixtureModels.module(reloadedBase), from: folder)
+        expectClose(FixtureModels.logits(reloadedBase, parity), logits, tolerance: 1e-6)
+    }
+}
