@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-import PEFTModels
-import PEFTNN
-import PEFTTensor
+import PEFT
 
 /// `peft forward`: one evaluation-mode forward pass, printing the logits as JSON.
 struct Forward: ParsableCommand {
@@ -11,12 +9,7 @@ struct Forward: ParsableCommand {
             "Run one forward pass and print the logits of every input (or decoder) position as JSON."
     )
 
-    @Option(name: .long, help: "A Hugging Face model folder (config.json + model.safetensors).")
-    var model: String
-
-    @Option(
-        name: .long, help: "An adapter folder (adapter_config.json + adapter_model.safetensors).")
-    var adapter: String?
+    @OptionGroup var options: ModelOptions
 
     @Option(name: .customLong("input-ids"), help: "Comma-separated input token ids, e.g. 5,17,42.")
     var inputIDs: String
@@ -31,24 +24,20 @@ struct Forward: ParsableCommand {
     var json = false
 
     func run() throws {
-        if adapter != nil {
-            throw CommandError("--adapter: adapters are not supported by this build yet")
-        }
-        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
         let ids = try parseTokenIDs(inputIDs, option: "--input-ids")
+        let (loaded, _) = try options.load()
         try checkRange(ids, vocabularySize: loaded.vocabularySize, option: "--input-ids")
         let logits: Tensor
         switch loaded {
         case .gpt2(let gpt2):
             guard decoderInputIDs == nil else {
-                throw CommandError("--decoder-input-ids: \(model) is a decoder-only model")
+                throw CommandError("--decoder-input-ids: \(options.model) is a decoder-only model")
             }
             guard ids.count <= gpt2.configuration.maximumPositions else {
                 throw CommandError(
                     "--input-ids: \(ids.count) tokens exceed n_positions \(gpt2.configuration.maximumPositions)"
                 )
             }
-            gpt2.eval()
             logits = withoutGradients { gpt2([ids]) }
         case .t5(let t5):
             let decoderIDs =
@@ -57,7 +46,6 @@ struct Forward: ParsableCommand {
             try checkRange(
                 decoderIDs, vocabularySize: t5.configuration.vocabularySize,
                 option: "--decoder-input-ids")
-            t5.eval()
             logits = withoutGradients { t5(inputIDs: [ids], decoderInputIDs: [decoderIDs]) }
         }
         print(logitsJSON(logits))

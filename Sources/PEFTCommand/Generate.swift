@@ -1,19 +1,12 @@
 import ArgumentParser
 import Foundation
-import PEFTModels
-import PEFTNN
-import PEFTTensor
-import PEFTTokenizers
+import PEFT
 
 /// `peft generate`: continue a prompt (GPT-2) or answer an input (T5).
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate text from a prompt.")
 
-    @Option(name: .long, help: "A Hugging Face model folder with a tokenizer (tokenizer.json).")
-    var model: String
-
-    @Option(name: .long, help: "An adapter folder.")
-    var adapter: String?
+    @OptionGroup var options: ModelOptions
 
     @Option(name: .long, help: "The prompt (GPT-2) or the input text (T5).")
     var prompt: String
@@ -41,19 +34,15 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        if adapter != nil {
-            throw CommandError("--adapter: adapters are not supported by this build yet")
-        }
-        let folder = URL(fileURLWithPath: model)
-        let loaded = try LoadedModel(contentsOf: folder)
-        var options = GenerationOptions(maximumNewTokens: maximumTokens)
-        options.temperature = temperature
-        options.topK = topK
-        options.topP = topP
-        options.seed = seed
+        let folder = URL(fileURLWithPath: options.model)
+        let (loaded, _) = try options.load()
+        var generation = GenerationOptions(maximumNewTokens: maximumTokens)
+        generation.temperature = temperature
+        generation.topK = topK
+        generation.topP = topP
+        generation.seed = seed
         switch loaded {
         case .gpt2(let gpt2):
-            gpt2.eval()
             let tokenizer = try GPT2Tokenizer(contentsOf: folder)
             let ids = tokenizer.encode(prompt)
             guard !ids.isEmpty else {
@@ -65,10 +54,8 @@ struct Generate: ParsableCommand {
             guard ids.count < gpt2.configuration.maximumPositions else {
                 throw CommandError("--prompt: \(ids.count) tokens leave no room in n_positions")
             }
-            let generated = gpt2.generate(prompt: ids, options: options)
-            print(prompt + tokenizer.decode(generated))
+            print(prompt + tokenizer.decode(gpt2.generate(prompt: ids, options: generation)))
         case .t5(let t5):
-            t5.eval()
             let tokenizer = try T5Tokenizer(contentsOf: folder)
             let ids = tokenizer.encode(prompt)
             guard !ids.isEmpty else {
@@ -77,7 +64,7 @@ struct Generate: ParsableCommand {
             try checkRange(
                 ids, vocabularySize: t5.configuration.vocabularySize, option: "--prompt (tokenized)"
             )
-            let generated = t5.generate(input: DecoderInputs(tokenIDs: [ids]), options: options)
+            let generated = t5.generate(input: DecoderInputs(tokenIDs: [ids]), options: generation)
             print(tokenizer.decode(generated, skippingSpecialTokens: true))
         }
     }

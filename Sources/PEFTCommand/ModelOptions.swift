@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import PEFT
+
+/// `--model DIR [--adapter DIR]`, shared by the commands that run a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A Hugging Face model folder (config.json + model.safetensors).")
+    var model: String
+
+    @Option(
+        name: .long, help: "An adapter folder (adapter_config.json + adapter_model.safetensors).")
+    var adapter: String?
+
+    /// The model, with the adapter applied when one is given, in evaluation mode.
+    func load() throws -> (model: LoadedModel, adapter: PEFTModel?) {
+        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
+        let module: Module
+        switch loaded {
+        case .gpt2(let gpt2): module = gpt2
+        case .t5(let t5): module = t5
+        }
+        let peft = try adapter.map { try PEFTModel.load(module, from: URL(fileURLWithPath: $0)) }
+        module.eval()
+        return (loaded, peft)
+    }
+}
