@@ -12,6 +12,14 @@ let package = Package(
         .executableTarget(
             name: "TensorBenchmarks",
             dependencies: [.product(name: "PEFTTensor", package: "swift-peft")]
-        )
+        ),
+        .executableTarget(
+            name: "LoRAInferenceBenchmarks",
+            dependencies: [.product(name: "PEFT", package: "swift-peft")]
+        ),
+        .executableTarget(
+            name: "TrainingBenchmarks",
+            dependencies: [.product(name: "PEFT", package: "swift-peft")]
+        ),
     ]
 )
