@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
         .library(name: "PEFTModels", targets: ["PEFTModels"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
+        .executable(name: "gpt-finetuning", targets: ["GPTFineTuning"]),
+        .executable(name: "t5-finetuning", targets: ["T5FineTuning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -31,11 +33,26 @@ let package = Package(
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
         .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
+        .target(name: "PEFTTraining", dependencies: ["PEFT"]),
+
         // MARK: Command line
 
         .executableTarget(
             name: "PEFTCommand",
-            dependencies: ["PEFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PEFT", "PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: Examples
+
+        .executableTarget(
+            name: "GPTFineTuning",
+            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/GPTFineTuning"
+        ),
+        .executableTarget(
+            name: "T5FineTuning",
+            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/T5FineTuning"
         ),
 
         // MARK: Tests
@@ -50,6 +67,7 @@ let package = Package(
         .testTarget(name: "PEFTNNTests", dependencies: ["PEFTNN", "PEFTTestSupport"]),
         .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "PEFTTestSupport"]),
+        .testTarget(name: "PEFTTrainingTests", dependencies: ["PEFTTraining", "PEFTTestSupport"]),
         .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand", "PEFTModels", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTSafeTensorsTests",

@@ -1,0 +1,1 @@
+print("gpt-finetuning: under construction")

@@ -1,0 +1,1 @@
+print("t5-finetuning: under construction")
