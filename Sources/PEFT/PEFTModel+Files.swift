@@ -3,14 +3,19 @@ import PEFTNN
 import PEFTSafeTensors
 import PEFTTensor
 
-/// The two files of an adapter folder, as PEFT names them.
+/// The files of an adapter folder, as PEFT names them, plus this library's resumption file.
 public enum AdapterFolder {
     /// `adapter_config.json`.
     public static let configurationFile = "adapter_config.json"
     /// `adapter_model.safetensors`.
     public static let weightsFile = "adapter_model.safetensors"
+    /// `prompt_encoder.safetensors`: the weights of a P-tuning encoder or a prefix projection, which PEFT
+    /// does not save (its file holds only their output), kept so training resumes exactly. PEFT ignores it.
+    public static let promptEncoderFile = "prompt_encoder.safetensors"
     /// The prefix PEFT puts before every module path.
     public static let keyPrefix = "base_model.model."
+    /// The key of a prompt-learning adapter's output.
+    public static let promptEmbeddingsKey = "prompt_embeddings"
 
     /// Reads an adapter folder's configuration, dispatching on `peft_type`.
     public static func readConfiguration(from folder: URL) throws -> any PEFTConfiguration {
@@ -20,40 +25,38 @@ public enum AdapterFolder {
         }
         let type = try AdapterConfigurationFile.peftType(of: data, file: url.path)
         guard let configurationType = registeredConfigurations[type] else {
+            let supported = registeredConfigurations.keys.sorted().joined(separator: ", ")
             throw AdapterError.folder(
                 path: url.path,
-                reason:
-                    "peft_type '\(type)' is not supported (supported: \(registeredConfigurations.keys.sorted().joined(separator: ", ")))"
-            )
+                reason: "peft_type '\(type)' is not supported (supported: \(supported))")
         }
         return try AdapterConfigurationFile.decode(configurationType, from: data, file: url.path)
     }
 
     /// The configuration types by `peft_type`.
     static let registeredConfigurations: [String: any PEFTConfiguration.Type] = [
-        LoRAConfiguration.peftType: LoRAConfiguration.self
+        LoRAConfiguration.peftType: LoRAConfiguration.self,
+        PromptTuningConfiguration.peftType: PromptTuningConfiguration.self,
+        PTuningConfiguration.peftType: PTuningConfiguration.self,
+        PrefixTuningConfiguration.peftType: PrefixTuningConfiguration.self,
     ]
 }
 
 extension PEFTModel {
     /// Loads `base` with the adapter saved in `folder` as its first adapter, frozen unless `isTrainable`.
+    ///
+    /// With `isTrainable`, a prompt encoder saved beside the adapter (`prompt_encoder.safetensors`) comes
+    /// back too, so training continues exactly where it stopped.
     public static func load(
         _ base: Module, from folder: URL, adapterName: String = "default", isTrainable: Bool = false
     ) throws -> PEFTModel {
         let configuration = try AdapterFolder.readConfiguration(from: folder)
-        let model = try PEFTModel(
-            base, erasedConfiguration: configuration, adapterName: adapterName)
-        try model.loadWeights(from: folder, adapterName: adapterName)
+        let model = try PEFTModel(base, configuration: configuration, adapterName: adapterName)
+        try model.loadWeights(from: folder, adapterName: adapterName, resumable: isTrainable)
         if !isTrainable {
             for parameter in model.trainableParameters { parameter.isTrainable = false }
         }
         return model
-    }
-
-    convenience init(
-        _ base: Module, erasedConfiguration: any PEFTConfiguration, adapterName: String
-    ) throws {
-        try self.init(base, configuration: erasedConfiguration, adapterName: adapterName)
     }
 
     /// Adds the adapter saved in `folder` under `name`, without activating it.
@@ -63,46 +66,66 @@ extension PEFTModel {
         let previous = activeAdapter
         try setAdapter(name)
         defer { try? setAdapter(previous) }
-        try loadWeights(from: folder, adapterName: name)
+        try loadWeights(from: folder, adapterName: name, resumable: false)
     }
 
     /// Fills the adapter's tensors from `adapter_model.safetensors`, checking every key and shape first.
-    func loadWeights(from folder: URL, adapterName: String) throws {
+    func loadWeights(from folder: URL, adapterName: String, resumable: Bool) throws {
         let url = folder.appendingPathComponent(AdapterFolder.weightsFile)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw AdapterError.folder(path: url.path, reason: "missing file")
         }
         let file = try SafeTensorsFile(contentsOf: url)
-        let expected = tensors(of: configurations[adapterName]!, adapterName: adapterName)
-        var available: [String: String] = [:]
-        for name in file.tensorNames {
-            let key =
-                name.hasPrefix(AdapterFolder.keyPrefix)
-                ? String(name.dropFirst(AdapterFolder.keyPrefix.count)) : name
-            available[key] = name
+        var expected = tensors(of: configurations[adapterName]!, adapterName: adapterName)
+        let encoder = promptEncoders[adapterName]
+        let encoderFile = folder.appendingPathComponent(AdapterFolder.promptEncoderFile)
+        let resumesEncoder =
+            resumable && encoder?.hasTrainingState == true
+            && FileManager.default.fileExists(atPath: encoderFile.path)
+        var promptOutput: Parameter?
+        if let encoder {
+            // The file holds the encoder's output; it loads into a stand-in and then into the encoder.
+            let output = withoutGradients { encoder() }
+            promptOutput = Parameter(output, trainable: false)
+            expected.append((AdapterFolder.promptEmbeddingsKey, promptOutput!))
         }
         let expectedKeys = Set(expected.map(\.key))
-        let missing = expected.map(\.key).filter { available[$0] == nil }
+        let missing = expected.map(\.key).filter { file.info($0) == nil }
         guard missing.isEmpty else { throw AdapterError.missingKeys(file: url.path, keys: missing) }
-        let unexpected = available.keys.filter { !expectedKeys.contains($0) }.sorted()
+        let unexpected = file.tensorNames.filter { !expectedKeys.contains($0) }.sorted()
         guard unexpected.isEmpty else {
             throw AdapterError.unexpectedKeys(file: url.path, keys: unexpected)
         }
         var values: [(Parameter, Tensor)] = []
         for (key, parameter) in expected {
-            let info = file.info(available[key]!)!
+            let info = file.info(key)!
             guard info.shape == parameter.shape else {
                 throw AdapterError.shapeMismatch(
                     key: key, expected: parameter.shape, found: info.shape)
             }
             let storage = TensorStorage(count: info.elementCount)
-            try file.copyFloats(available[key]!, into: storage.mutableBuffer)
+            try file.copyFloats(key, into: storage.mutableBuffer)
             values.append((parameter, Tensor(shape: info.shape, storage: storage)))
         }
         for (parameter, value) in values { parameter.assign(value) }
+        if let encoder, let promptOutput {
+            if resumesEncoder {
+                let state = try SafeTensorsFile(contentsOf: encoderFile)
+                do {
+                    try encoder.loadParameters(from: state, strict: true)
+                } catch let error as ModuleTreeError {
+                    throw AdapterError.folder(path: encoderFile.path, reason: error.description)
+                }
+            } else {
+                try encoder.loadOutput(promptOutput.value)
+            }
+        }
     }
 
     /// Saves adapters as PEFT does: `default` in `folder` itself, any other name in `folder/<name>`.
+    ///
+    /// Prompt methods write their encoder's output as `prompt_embeddings`, which is what Python reads;
+    /// an encoder with training-only weights also writes them to `prompt_encoder.safetensors`.
     public func save(to folder: URL, adapters: [String]? = nil) throws {
         for name in adapters ?? adapterNames {
             guard let configuration = configurations[name] else {
@@ -113,9 +136,16 @@ extension PEFTModel {
                 at: destination, withIntermediateDirectories: true)
             var writer = SafeTensorsWriter(metadata: ["format": "pt"])
             for (key, parameter) in tensors(of: configuration, adapterName: name) {
+                try writer.add(key, shape: parameter.shape, values: parameter.value.scalars)
+            }
+            if let encoder = promptEncoders[name] {
+                let output = withoutGradients { encoder() }
                 try writer.add(
-                    AdapterFolder.keyPrefix + key, shape: parameter.shape,
-                    values: parameter.value.scalars)
+                    AdapterFolder.promptEmbeddingsKey, shape: output.shape, values: output.scalars)
+                if encoder.hasTrainingState {
+                    try encoder.saveParameters(
+                        to: destination.appendingPathComponent(AdapterFolder.promptEncoderFile))
+                }
             }
             try writer.write(to: destination.appendingPathComponent(AdapterFolder.weightsFile))
             try AdapterConfigurationFile.encode(configuration)

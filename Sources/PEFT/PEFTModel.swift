@@ -5,9 +5,11 @@ import PEFTTensor
 
 /// A base model with named adapters: Hugging Face PEFT's `PeftModel`.
 ///
-/// The base model is changed in place (its targeted layers are wrapped) and stays usable directly;
-/// this container decides which adapter is active and trainable, switches adapters off for a scope,
-/// saves and loads adapter folders, and merges. Exactly one adapter trains at a time: the active one.
+/// Layer methods (LoRA) change the base model in place (their targets are wrapped) and the base stays
+/// usable directly; prompt methods keep a prompt encoder here and change the inputs, so run the model
+/// through this container (``logits(_:)``, ``encode(_:)``, ``decode(_:encoderOutput:encoderMask:)``,
+/// `generate`). The container decides which adapter is active and trainable, switches adapters off for a
+/// scope, saves and loads adapter folders, and merges. Exactly one adapter trains at a time: the active one.
 public final class PEFTModel {
     /// The model the adapters live in.
     public let base: Module
@@ -19,6 +21,10 @@ public final class PEFTModel {
     public internal(set) var adapterNames: [String] = []
     /// The adapter the model runs with and trains.
     public private(set) var activeAdapter: String
+    /// Prompt encoders of prompt-learning adapters, by adapter name.
+    public internal(set) var promptEncoders: [String: any PromptLearningEncoder] = [:]
+    /// Whether adapters are switched off (inside ``withAdaptersDisabled(_:)``).
+    public private(set) var adaptersDisabled = false
     var modulesToSave = ModulesToSave()
 
     /// Adds a first adapter, `adapterName`, to `base`, freezes everything else and makes it trainable.
@@ -36,22 +42,33 @@ public final class PEFTModel {
     /// Adds an adapter without activating it; it stays frozen until ``setAdapter(_:)`` selects it.
     public func addAdapter(_ name: String, configuration: some PEFTConfiguration) throws {
         guard configurations[name] == nil else { throw AdapterError.duplicateAdapter(name) }
+        if let existing = configurations.values.first,
+            type(of: existing).peftType != type(of: configuration).peftType
+        {
+            throw AdapterError.invalidState(
+                "cannot combine adapters of different methods (\(type(of: existing).peftType) and "
+                    + "\(type(of: configuration).peftType)) in one model")
+        }
         var applied = configuration
-        _ = try Self.apply(&applied, to: base, adapterName: name, modelType: modelType)
+        if let encoder = try Self.apply(&applied, to: base, adapterName: name, modelType: modelType)
+        {
+            encoder.freeze()
+            promptEncoders[name] = encoder
+        }
         configurations[name] = applied
         adapterNames.append(name)
-        if let lora = applied as? LoRAConfiguration, let paths = lora.modulesToSave {
+        if let paths = (applied as? LoRAConfiguration)?.modulesToSave {
             try modulesToSave.register(paths: paths, adapter: name, in: base)
         }
-        for layer in adapterLayers() where layer.layer.adapterNames.contains(name) {
-            layer.layer.setAdapterTrainable(name, false)
+        for (_, layer) in adapterLayers() where layer.adapterNames.contains(name) {
+            layer.setAdapterTrainable(name, false)
         }
     }
 
     static func apply<Configuration: PEFTConfiguration>(
         _ configuration: inout Configuration, to model: Module, adapterName: String,
         modelType: String?
-    ) throws -> [String] {
+    ) throws -> (any PromptLearningEncoder)? {
         guard let method = Configuration.self as? any MethodProviding.Type else {
             throw AdapterError.invalidConfiguration(
                 key: "peft_type", reason: "\(Configuration.peftType) has no method")
@@ -80,6 +97,9 @@ public final class PEFTModel {
                 layer.setAdapterTrainable(adapter, adapter == name)
             }
         }
+        for (adapter, encoder) in promptEncoders {
+            if adapter == name { encoder.unfreeze() } else { encoder.freeze() }
+        }
         updateExtraTrainables()
     }
 
@@ -87,26 +107,20 @@ public final class PEFTModel {
     func updateExtraTrainables() {
         for name in adapterNames {
             guard let configuration = configurations[name] else { continue }
-            let active = name == activeAdapter
-            for (_, parameter) in extraTensors(of: configuration, adapterName: name) {
-                parameter.isTrainable = active
+            let layerKeys = Set(
+                adapterLayers().flatMap { entry in
+                    entry.layer.adapterParameters(named: name).map {
+                        AdapterFolder.keyPrefix + "\(entry.path).\($0.key)"
+                    }
+                })
+            for (key, parameter) in tensors(of: configuration, adapterName: name)
+            where !layerKeys.contains(key) {
+                parameter.isTrainable = name == activeAdapter
             }
         }
     }
 
-    func extraTensors(of configuration: any PEFTConfiguration, adapterName: String) -> [(
-        key: String, parameter: Parameter
-    )] {
-        let layerKeys = Set(
-            adapterLayers().flatMap { entry in
-                entry.layer.adapterParameters(named: adapterName).map { "\(entry.path).\($0.key)" }
-            })
-        return tensors(of: configuration, adapterName: adapterName).filter {
-            !layerKeys.contains($0.key)
-        }
-    }
-
-    /// The adapter's tensors keyed as in `adapter_model.safetensors` (without `base_model.model.`).
+    /// The adapter's tensors in the model, keyed as in `adapter_model.safetensors`.
     public func tensors(of configuration: any PEFTConfiguration, adapterName: String) -> [(
         key: String, parameter: Parameter
     )] {
@@ -114,8 +128,15 @@ public final class PEFTModel {
         var result = method.tensorsErased(
             in: base, adapterName: adapterName, configuration: configuration)
         result += modulesToSave.tensors(
-            adapter: adapterName, activeAdapter: activeAdapter, in: base)
+            adapter: adapterName, activeAdapter: activeAdapter, in: base
+        )
+        .map { (AdapterFolder.keyPrefix + $0.key, $0.parameter) }
         return result
+    }
+
+    /// The active prompt encoder, unless adapters are switched off.
+    var activePromptEncoder: (any PromptLearningEncoder)? {
+        adaptersDisabled ? nil : promptEncoders[activeAdapter]
     }
 
     /// Runs `body` with every adapter switched off: the base model's own outputs.
@@ -123,15 +144,17 @@ public final class PEFTModel {
         let layers = adapterLayers()
         let previous = activeAdapter
         for (_, layer) in layers { layer.isDisabled = true }
+        adaptersDisabled = true
         try modulesToSave.restoreOriginals(saving: previous, in: base)
         defer {
             for (_, layer) in layers { layer.isDisabled = false }
+            adaptersDisabled = false
             try? modulesToSave.activate(previous, previous: nil, in: base)
         }
         return try body()
     }
 
-    /// Removes an adapter; the active one can only go when it is the last.
+    /// Removes an adapter; the active one can only go when another remains to take its place.
     public func deleteAdapter(_ name: String) throws {
         guard configurations[name] != nil else {
             throw AdapterError.unknownAdapter(name, known: adapterNames)
@@ -141,18 +164,34 @@ public final class PEFTModel {
         }
         for (_, layer) in adapterLayers() { layer.removeAdapter(named: name) }
         modulesToSave.remove(adapter: name)
+        promptEncoders[name] = nil
         configurations[name] = nil
         adapterNames.removeAll { $0 == name }
     }
 
-    /// The parameters that train: the active adapter's.
-    public var trainableParameters: [Parameter] { base.trainableParameters }
+    /// The parameters that train: the active adapter's, in the model and in its prompt encoder.
+    public var trainableParameters: [Parameter] {
+        base.trainableParameters + (promptEncoders[activeAdapter]?.trainableParameters ?? [])
+    }
 
-    /// `trainable params: … || all params: … || trainable%: …`, as PEFT prints it.
-    public var trainableParameterSummary: String { base.trainableParameterSummary }
+    /// `trainable params: … || all params: … || trainable%: …`, as PEFT prints it; prompt encoders count.
+    public var trainableParameterSummary: String {
+        let trainable = trainableParameters.reduce(0) { $0 + $1.count }
+        let total = base.parameterCount + promptEncoders.values.reduce(0) { $0 + $1.parameterCount }
+        return Module.summaryLine(trainable: trainable, total: total)
+    }
 
     /// Prints ``trainableParameterSummary``.
     public func printTrainableParameters() { print(trainableParameterSummary) }
+
+    /// Switches the base model and the prompt encoders to training or evaluation mode.
+    public func train(_ training: Bool = true) {
+        base.train(training)
+        for encoder in promptEncoders.values { encoder.train(training) }
+    }
+
+    /// Switches the base model and the prompt encoders to evaluation mode.
+    public func eval() { train(false) }
 }
 
 /// Lets the container reach a configuration's method without knowing its type statically.
@@ -163,12 +202,12 @@ protocol MethodProviding: PEFTConfiguration {
 extension MethodProviding {
     static func applyErased<C: PEFTConfiguration>(
         _ configuration: inout C, to model: Module, adapterName: String, modelType: String?
-    ) throws -> [String] {
+    ) throws -> (any PromptLearningEncoder)? {
         var typed = configuration as! Self
-        let paths = try Method.apply(
+        let encoder = try Method.apply(
             &typed, to: model, adapterName: adapterName, modelType: modelType)
         configuration = typed as! C
-        return paths
+        return encoder
     }
 
     static func tensorsErased(

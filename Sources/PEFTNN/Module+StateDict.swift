@@ -102,11 +102,13 @@ extension Module {
 extension Module {
     /// `trainable params: … || all params: … || trainable%: …`, exactly as Hugging Face PEFT prints it.
     public var trainableParameterSummary: String {
-        let trainable = trainableParameterCount
-        let total = parameterCount
+        Module.summaryLine(trainable: trainableParameterCount, total: parameterCount)
+    }
+
+    /// PEFT's summary line for the given counts.
+    public static func summaryLine(trainable: Int, total: Int) -> String {
         let percent = total == 0 ? 0 : 100 * Double(trainable) / Double(total)
-        return
-            "trainable params: \(Self.grouped(trainable)) || all params: \(Self.grouped(total)) || "
+        return "trainable params: \(grouped(trainable)) || all params: \(grouped(total)) || "
             + "trainable%: \(String(format: "%.4f", percent))"
     }
 

@@ -44,7 +44,8 @@ public final class Child<Value>: ModuleSlot {
     /// The submodule.
     public var wrappedValue: Value {
         get {
-            guard let module else {
+            // An optional slot that was never set reads as nil.
+            guard let module = module ?? ((Optional<Any>.none as Any) as? Value) else {
                 preconditionFailure("@Child(key: \"\(key)\") was read before it was set")
             }
             return module

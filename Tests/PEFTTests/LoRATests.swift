@@ -276,7 +276,8 @@ struct LoRATests {
             })
         #expect(
             throws: AdapterError.shapeMismatch(
-                key: "transformer.h.0.attn.c_attn.lora_A.weight", expected: [4, 8], found: [4, 16])
+                key: "base_model.model.transformer.h.0.attn.c_attn.lora_A.weight",
+                expected: [4, 8], found: [4, 16])
         ) {
             try PEFTModel.load(wider, from: folder)
         }

@@ -12,7 +12,7 @@ public enum LoRA: PEFTMethod {
     public static func apply(
         _ configuration: inout LoRAConfiguration, to model: Module, adapterName: String,
         modelType: String?
-    ) throws -> [String] {
+    ) throws -> (any PromptLearningEncoder)? {
         try configuration.validate()
         let targets = try resolvedTargets(configuration.targets, modelType: modelType)
         let paths = try matchedPaths(in: model, targets: targets, configuration: configuration)
@@ -48,7 +48,7 @@ public enum LoRA: PEFTMethod {
                         for: embedding, path: path, configuration: configuration))
             }
         }
-        return paths
+        return nil
     }
 
     /// The adapter's factors, the biases `bias` asks for, keyed as PEFT saves them.
@@ -60,18 +60,18 @@ public enum LoRA: PEFTMethod {
             guard let layer = module as? any AdapterLayer, layer.adapterNames.contains(adapterName)
             else { continue }
             for (key, parameter) in layer.adapterParameters(named: adapterName) {
-                result.append(("\(path).\(key)", parameter))
+                result.append((AdapterFolder.keyPrefix + "\(path).\(key)", parameter))
             }
             if configuration.bias == .loraOnly, let linear = layer as? LoRALinear,
                 let bias = linear.baseWeight.bias
             {
-                result.append(("\(path).base_layer.bias", bias))
+                result.append((AdapterFolder.keyPrefix + "\(path).base_layer.bias", bias))
             }
         }
         if configuration.bias == .all {
             for (path, parameter) in model.namedParameters()
             where path.hasSuffix(".bias") || path == "bias" {
-                result.append((path, parameter))
+                result.append((AdapterFolder.keyPrefix + path, parameter))
             }
         }
         return result

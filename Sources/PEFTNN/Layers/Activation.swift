@@ -10,6 +10,8 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     case geluNew = "gelu_new"
     /// SiLU, also called swish.
     case silu
+    /// The hyperbolic tangent.
+    case tanh
 
     /// Reads a Hugging Face activation name, accepting the common aliases.
     public init?(huggingFaceName name: String) {
@@ -18,6 +20,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case "gelu": self = .gelu
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh": self = .geluNew
         case "silu", "swish": self = .silu
+        case "tanh": self = .tanh
         default: return nil
         }
     }
@@ -29,6 +32,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case .gelu: PEFTTensor.gelu(x)
         case .geluNew: geluTanh(x)
         case .silu: PEFTTensor.silu(x)
+        case .tanh: PEFTTensor.tanh(x)
         }
     }
 }

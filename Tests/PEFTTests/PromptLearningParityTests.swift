@@ -1,0 +1,43 @@
+import Foundation
+import PEFT
+import PEFTTestSupport
+import Testing
+
+@Suite("Prompt learning parity with Python peft")
+struct PromptLearningParityTests {
+    static let adapters = [
+        "prompt-tuning-gpt2", "prompt-tuning-t5", "p-tuning-gpt2", "p-tuning-t5",
+        "prefix-tuning-gpt2",
+        "prefix-tuning-gpt2-projection", "prefix-tuning-t5",
+    ]
+
+    @Test(
+        "A PEFT-written prompt-learning adapter gives PEFT's logits at the real positions",
+        arguments: adapters)
+    func adapterLogits(name: String) throws {
+        let fixture = try ParityFixture(name)
+        let loaded = try FixtureModels.load(fixture.object["base_model"] as! String)
+        let base = FixtureModels.module(loaded)
+        base.eval()
+        let peft = try PEFTModel.load(base, from: ParityFixture.folder(name))
+        #expect(peft.trainableParameters.isEmpty)
+        for parity in fixture.cases {
+            let logits = withoutGradients {
+                switch loaded {
+                case .gpt2: peft(parity.inputIDs, attentionMask: parity.attentionMask)
+                case .t5:
+                    peft(
+                        inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
+                        decoderInputIDs: parity.decoderInputIDs!)
+                }
+            }
+            #expect(logits.shape == parity.logitsShape)
+            let difference = maxDifferenceOverValidPositions(logits.scalars, parity)
+            #expect(difference <= 1e-4, "\(name) \(parity.name): max |Δ| \(difference)")
+            let plain = FixtureModels.logits(loaded, parity)
+            #expect(
+                maxDifferenceOverValidPositions(plain.scalars, parity) > 1e-2,
+                "the adapter changes nothing")
+        }
+    }
+}
