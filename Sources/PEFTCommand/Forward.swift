@@ -25,7 +25,7 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         let ids = try parseTokenIDs(inputIDs, option: "--input-ids")
-        let (loaded, _) = try options.load()
+        let (loaded, peft) = try options.load()
         try checkRange(ids, vocabularySize: loaded.vocabularySize, option: "--input-ids")
         let logits: Tensor
         switch loaded {
@@ -33,12 +33,13 @@ struct Forward: ParsableCommand {
             guard decoderInputIDs == nil else {
                 throw CommandError("--decoder-input-ids: \(options.model) is a decoder-only model")
             }
-            guard ids.count <= gpt2.configuration.maximumPositions else {
+            let model: any CausalLanguageModel = peft ?? gpt2
+            guard ids.count <= model.maximumLength else {
                 throw CommandError(
-                    "--input-ids: \(ids.count) tokens exceed n_positions \(gpt2.configuration.maximumPositions)"
+                    "--input-ids: \(ids.count) tokens exceed the \(model.maximumLength) positions left"
                 )
             }
-            logits = withoutGradients { gpt2([ids]) }
+            logits = withoutGradients { model.logits(DecoderInputs(tokenIDs: [ids])) }
         case .t5(let t5):
             let decoderIDs =
                 try decoderInputIDs.map { try parseTokenIDs($0, option: "--decoder-input-ids") }
@@ -46,7 +47,13 @@ struct Forward: ParsableCommand {
             try checkRange(
                 decoderIDs, vocabularySize: t5.configuration.vocabularySize,
                 option: "--decoder-input-ids")
-            logits = withoutGradients { t5(inputIDs: [ids], decoderInputIDs: [decoderIDs]) }
+            let model: any Seq2SeqLanguageModel = peft ?? t5
+            logits = withoutGradients {
+                let input = DecoderInputs(tokenIDs: [ids])
+                return model.decode(
+                    DecoderInputs(tokenIDs: [decoderIDs]), encoderOutput: model.encode(input),
+                    encoderMask: nil)
+            }
         }
         print(logitsJSON(logits))
     }

@@ -35,7 +35,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let folder = URL(fileURLWithPath: options.model)
-        let (loaded, _) = try options.load()
+        let (loaded, peft) = try options.load()
         var generation = GenerationOptions(maximumNewTokens: maximumTokens)
         generation.temperature = temperature
         generation.topK = topK
@@ -51,10 +51,12 @@ struct Generate: ParsableCommand {
             try checkRange(
                 ids, vocabularySize: gpt2.configuration.vocabularySize,
                 option: "--prompt (tokenized)")
-            guard ids.count < gpt2.configuration.maximumPositions else {
-                throw CommandError("--prompt: \(ids.count) tokens leave no room in n_positions")
+            let model: any CausalLanguageModel = peft ?? gpt2
+            guard ids.count < model.maximumLength else {
+                throw CommandError(
+                    "--prompt: \(ids.count) tokens leave no room in the model's positions")
             }
-            print(prompt + tokenizer.decode(gpt2.generate(prompt: ids, options: generation)))
+            print(prompt + tokenizer.decode(model.generate(prompt: ids, options: generation)))
         case .t5(let t5):
             let tokenizer = try T5Tokenizer(contentsOf: folder)
             let ids = tokenizer.encode(prompt)
@@ -64,7 +66,9 @@ struct Generate: ParsableCommand {
             try checkRange(
                 ids, vocabularySize: t5.configuration.vocabularySize, option: "--prompt (tokenized)"
             )
-            let generated = t5.generate(input: DecoderInputs(tokenIDs: [ids]), options: generation)
+            let model: any Seq2SeqLanguageModel = peft ?? t5
+            let generated = model.generate(
+                input: DecoderInputs(tokenIDs: [ids]), options: generation)
             print(tokenizer.decode(generated, skippingSpecialTokens: true))
         }
     }

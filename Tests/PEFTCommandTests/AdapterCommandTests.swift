@@ -34,6 +34,34 @@ struct AdapterCommandTests {
         expectClose(try logits(mergedRun.standardOutput), printed, tolerance: 1e-5)
     }
 
+    @Test(
+        "forward --adapter prints peft's logits for prompt-learning adapters, real positions only",
+        arguments: [
+            "prompt-tuning-gpt2", "prefix-tuning-gpt2-projection", "p-tuning-t5",
+            "prefix-tuning-t5",
+        ])
+    func forwardPromptLearning(name: String) throws {
+        let fixture = try ParityFixture(name)
+        let parity = fixture.cases[0]
+        var arguments = [
+            "forward", "--model",
+            ParityFixture.folder(fixture.object["base_model"] as! String).path,
+            "--adapter", ParityFixture.folder(name).path,
+            "--input-ids", parity.inputIDs[0].map(String.init).joined(separator: ","),
+        ]
+        if let decoder = parity.decoderInputIDs {
+            arguments += [
+                "--decoder-input-ids", decoder[0].map(String.init).joined(separator: ","),
+            ]
+        }
+        let run = try PEFTProcess(arguments)
+        #expect(run.status == 0, "\(run.standardError)")
+        let positions = parity.logitsShape[1]
+        let count = positions * parity.logitsShape[2]
+        expectClose(
+            try logits(run.standardOutput), Array(parity.logits.prefix(count)), tolerance: 1e-4)
+    }
+
     @Test("inspect prints the method, configuration, tensors and size")
     func inspect() throws {
         let run = try PEFTProcess(["inspect", ParityFixture.folder("lora-gpt2-dora").path])
