@@ -14,7 +14,26 @@ struct PythonInteropExportTests {
         let name: String
         let baseModel: String
         let configure: @Sendable (inout LoRAConfiguration) -> Void
+        var prompt: (@Sendable () -> any PEFTConfiguration)? = nil
         var description: String { name }
+
+        init(
+            name: String, baseModel: String,
+            configure: @escaping @Sendable (inout LoRAConfiguration) -> Void
+        ) {
+            self.name = name
+            self.baseModel = baseModel
+            self.configure = configure
+        }
+
+        init(
+            name: String, baseModel: String, prompt: @escaping @Sendable () -> any PEFTConfiguration
+        ) {
+            self.name = name
+            self.baseModel = baseModel
+            self.configure = { _ in }
+            self.prompt = prompt
+        }
     }
 
     static let cases: [Case] = [
@@ -36,6 +55,21 @@ struct PythonInteropExportTests {
             $0.targets = .allLinear
             $0.modulesToSave = ["final_layer_norm"]
         },
+        Case(name: "swift-prompt-tuning-gpt2", baseModel: "gpt2-tiny") {
+            PromptTuningConfiguration(virtualTokens: 4)
+        },
+        Case(name: "swift-p-tuning-lstm-gpt2", baseModel: "gpt2-tiny") {
+            PTuningConfiguration(virtualTokens: 3, encoderType: .lstm, encoderHiddenSize: 8)
+        },
+        Case(name: "swift-prefix-projection-gpt2", baseModel: "gpt2-tiny") {
+            PrefixTuningConfiguration(virtualTokens: 4, usesProjection: true, encoderHiddenSize: 8)
+        },
+        Case(name: "swift-p-tuning-t5", baseModel: "t5-v1_0-tiny") {
+            PTuningConfiguration(virtualTokens: 3)
+        },
+        Case(name: "swift-prefix-tuning-t5", baseModel: "t5-v1_0-tiny") {
+            PrefixTuningConfiguration(virtualTokens: 4)
+        },
     ]
 
     @Test("Exported adapters reload here with the logits written beside them", arguments: cases)
@@ -50,12 +84,36 @@ struct PythonInteropExportTests {
         let loaded = try FixtureModels.load(testCase.baseModel)
         let base = FixtureModels.module(loaded)
         base.eval()
-        var configuration = LoRAConfiguration(testCase.configure)
-        configuration.baseModelNameOrPath = testCase.baseModel
-        configuration.taskType = testCase.baseModel.hasPrefix("t5") ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"
-        let peft = try PEFTModel(base, configuration: configuration)
-        randomizeAdapters(peft, seed: 21)
-        let logits = FixtureModels.logits(loaded, parity)
+        let taskType = testCase.baseModel.hasPrefix("t5") ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"
+        let peft: PEFTModel
+        if let prompt = testCase.prompt {
+            var configuration = prompt()
+            configuration.baseModelNameOrPath = testCase.baseModel
+            configuration.taskType = taskType
+            peft = try PEFTModel(base, configuration: configuration)
+            var generator = RandomGenerator(seed: 23)
+            for parameter in peft.promptEncoders["default"]!.parameters {
+                parameter.assign(
+                    Tensor.normal(parameter.shape, standardDeviation: 0.5, using: &generator))
+            }
+        } else {
+            var configuration = LoRAConfiguration(testCase.configure)
+            configuration.baseModelNameOrPath = testCase.baseModel
+            configuration.taskType = taskType
+            peft = try PEFTModel(base, configuration: configuration)
+            randomizeAdapters(peft, seed: 21)
+        }
+        let logits = withoutGradients {
+            switch loaded {
+            case .gpt2: peft(parity.inputIDs, attentionMask: parity.attentionMask)
+            case .t5:
+                peft(
+                    inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
+                    decoderInputIDs: parity.decoderInputIDs!)
+            }
+        }
+        let plain = try peft.withAdaptersDisabled { FixtureModels.logits(loaded, parity) }
+        #expect(maxAbsoluteDifference(logits, plain) > 1e-2)
         try peft.save(to: folder)
         let record: [String: Any] = [
             "base_model": testCase.baseModel, "input_ids": parity.inputIDs,
@@ -66,22 +124,33 @@ struct PythonInteropExportTests {
         try JSONSerialization.data(withJSONObject: record).write(
             to: folder.appendingPathComponent("swift_logits.json"))
 
-        // The merged model as a Hugging Face folder, which `transformers` loads without peft.
-        let mergedFolder = root.appendingPathComponent(testCase.name + "-merged")
-        try peft.mergeAndUnload()
-        switch loaded {
-        case .gpt2(let model): try model.save(to: mergedFolder)
-        case .t5(let model): try model.save(to: mergedFolder)
+        if testCase.prompt == nil {
+            // The merged model as a Hugging Face folder, which `transformers` loads without peft.
+            let mergedFolder = root.appendingPathComponent(testCase.name + "-merged")
+            try peft.mergeAndUnload()
+            switch loaded {
+            case .gpt2(let model): try model.save(to: mergedFolder)
+            case .t5(let model): try model.save(to: mergedFolder)
+            }
+            var mergedRecord = record
+            mergedRecord["base_model"] = nil
+            try JSONSerialization.data(withJSONObject: mergedRecord)
+                .write(to: mergedFolder.appendingPathComponent("swift_logits.json"))
+            expectClose(FixtureModels.logits(loaded, parity), logits, tolerance: 1e-5)
         }
-        var mergedRecord = record
-        mergedRecord["base_model"] = nil
-        try JSONSerialization.data(withJSONObject: mergedRecord)
-            .write(to: mergedFolder.appendingPathComponent("swift_logits.json"))
-        expectClose(FixtureModels.logits(loaded, parity), logits, tolerance: 1e-5)
 
         let reloadedBase = try FixtureModels.load(testCase.baseModel)
         FixtureModels.module(reloadedBase).eval()
-        _ = try PEFTModel.load(FixtureModels.module(reloadedBase), from: folder)
-        expectClose(FixtureModels.logits(reloadedBase, parity), logits, tolerance: 1e-6)
+        let reloaded = try PEFTModel.load(FixtureModels.module(reloadedBase), from: folder)
+        let reloadedLogits = withoutGradients {
+            switch reloadedBase {
+            case .gpt2: reloaded(parity.inputIDs, attentionMask: parity.attentionMask)
+            case .t5:
+                reloaded(
+                    inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
+                    decoderInputIDs: parity.decoderInputIDs!)
+            }
+        }
+        expectClose(reloadedLogits, logits, tolerance: 1e-5)
     }
 }
