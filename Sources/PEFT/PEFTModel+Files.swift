@@ -39,6 +39,7 @@ public enum AdapterFolder {
         PromptTuningConfiguration.peftType: PromptTuningConfiguration.self,
         PTuningConfiguration.peftType: PTuningConfiguration.self,
         PrefixTuningConfiguration.peftType: PrefixTuningConfiguration.self,
+        IA3Configuration.peftType: IA3Configuration.self,
     ]
 }
 

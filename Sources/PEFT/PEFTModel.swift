@@ -57,7 +57,9 @@ public final class PEFTModel {
         }
         configurations[name] = applied
         adapterNames.append(name)
-        if let paths = (applied as? LoRAConfiguration)?.modulesToSave {
+        if let paths = (applied as? LoRAConfiguration)?.modulesToSave
+            ?? (applied as? IA3Configuration)?.modulesToSave
+        {
             try modulesToSave.register(paths: paths, adapter: name, in: base)
         }
         for (_, layer) in adapterLayers() where layer.adapterNames.contains(name) {

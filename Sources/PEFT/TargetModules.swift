@@ -66,3 +66,62 @@ func closestNames(to requested: String, among candidates: [String], limit: Int =
     return candidates.sorted { distance(requested, $0) < distance(requested, $1) }.prefix(limit).map
     { $0 }
 }
+
+/// The paths of the modules a method targets, in tree order, as PEFT selects them.
+///
+/// A module is taken when its path matches `targets`, is not `excluded`, sits in one of
+/// `layersToTransform` (when given), and `isSupported` accepts its kind; a listed name that matches a
+/// module of another kind is an error, and so is matching nothing, which names the candidates and the
+/// closest ones. The bases inside layers a method already wrapped are never matched again.
+func matchModules(
+    in model: Module, targets: TargetModules, excluded: TargetModules?, layersToTransform: [Int]?,
+    layersPattern: [String]?, isSupported: (Module) -> Bool
+) throws -> [String] {
+    let modules = model.namedModules()
+    let wrappedBases = Set(
+        modules.compactMap {
+            ($0.module as? any AdapterLayer).map { ObjectIdentifier($0.baseModule) }
+        })
+    var supported: [String] = []
+    var matched: [String] = []
+    for (path, module) in modules
+    where !path.isEmpty && !wrappedBases.contains(ObjectIdentifier(module)) {
+        let accepted = isSupported(module)
+        if accepted { supported.append(path) }
+        let named: Bool
+        switch targets {
+        case .allLinear:
+            named = module is any LinearLayer && path.split(separator: ".").last != "lm_head"
+        default: named = try targets.matches(path)
+        }
+        guard named else { continue }
+        if let excluded, try excluded.matches(path) { continue }
+        if let layersToTransform {
+            guard let index = layerIndex(in: path, layersPattern: layersPattern),
+                layersToTransform.contains(index)
+            else { continue }
+        }
+        guard accepted else {
+            if case .suffixes = targets {
+                throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
+            }
+            continue
+        }
+        matched.append(path)
+    }
+    guard !matched.isEmpty else {
+        let names = Array(
+            Set(supported.compactMap { $0.split(separator: ".").last.map(String.init) })
+        ).sorted()
+        let requested: [String]
+        switch targets {
+        case .suffixes(let list): requested = list
+        case .pattern(let pattern): requested = [pattern]
+        default: requested = []
+        }
+        let closest = Array(Set(requested.flatMap { closestNames(to: $0, among: names) })).sorted()
+        throw AdapterError.noTargetMatched(
+            targets: "\(requested)", candidates: names, closest: closest)
+    }
+    return matched
+}

@@ -70,6 +70,8 @@ struct PythonInteropExportTests {
         Case(name: "swift-prefix-tuning-t5", baseModel: "t5-v1_0-tiny") {
             PrefixTuningConfiguration(virtualTokens: 4)
         },
+        Case(name: "swift-ia3-gpt2", baseModel: "gpt2-tiny") { IA3Configuration() },
+        Case(name: "swift-ia3-t5", baseModel: "t5-v1_1-tiny") { IA3Configuration() },
     ]
 
     @Test("Exported adapters reload here with the logits written beside them", arguments: cases)
@@ -92,9 +94,10 @@ struct PythonInteropExportTests {
             configuration.taskType = taskType
             peft = try PEFTModel(base, configuration: configuration)
             var generator = RandomGenerator(seed: 23)
-            for parameter in peft.promptEncoders["default"]!.parameters {
-                parameter.assign(
-                    Tensor.normal(parameter.shape, standardDeviation: 0.5, using: &generator))
+            for parameter in peft.trainableParameters {
+                let noise = Tensor.normal(
+                    parameter.shape, standardDeviation: 0.4, using: &generator)
+                parameter.assign(withoutGradients { parameter.value + noise })
             }
         } else {
             var configuration = LoRAConfiguration(testCase.configure)

@@ -93,55 +93,11 @@ public enum LoRA: PEFTMethod {
     static func matchedPaths(
         in model: Module, targets: TargetModules, configuration: LoRAConfiguration
     ) throws -> [String] {
-        let modules = model.namedModules()
-        let wrappedBases = Set(
-            modules.compactMap {
-                ($0.module as? any AdapterLayer).map { ObjectIdentifier($0.baseModule) }
-            })
-        var supported: [String] = []
-        var matched: [String] = []
-        for (path, module) in modules
-        where !path.isEmpty && !wrappedBases.contains(ObjectIdentifier(module)) {
-            let isSupported =
-                module is any LinearLayer || module is Embedding || module is LoRAEmbedding
-            if isSupported { supported.append(path) }
-            let named: Bool
-            switch targets {
-            case .allLinear:
-                named = module is any LinearLayer && path.split(separator: ".").last != "lm_head"
-            default: named = try targets.matches(path)
-            }
-            guard named else { continue }
-            if let excluded = configuration.excludedModules, try excluded.matches(path) { continue }
-            if let layers = configuration.layersToTransform {
-                guard let index = layerIndex(in: path, layersPattern: configuration.layersPattern),
-                    layers.contains(index)
-                else { continue }
-            }
-            guard isSupported else {
-                if case .suffixes = targets {
-                    throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
-                }
-                continue
-            }
-            matched.append(path)
-        }
-        guard !matched.isEmpty else {
-            let names = Array(
-                Set(supported.compactMap { $0.split(separator: ".").last.map(String.init) })
-            ).sorted()
-            let requested: [String]
-            switch targets {
-            case .suffixes(let list): requested = list
-            case .pattern(let pattern): requested = [pattern]
-            default: requested = []
-            }
-            let closest = Array(Set(requested.flatMap { closestNames(to: $0, among: names) }))
-                .sorted()
-            throw AdapterError.noTargetMatched(
-                targets: "\(requested)", candidates: names, closest: closest)
-        }
-        return matched
+        try matchModules(
+            in: model, targets: targets, excluded: configuration.excludedModules,
+            layersToTransform: configuration.layersToTransform,
+            layersPattern: configuration.layersPattern
+        ) { $0 is any LinearLayer || $0 is Embedding || $0 is LoRAEmbedding }
     }
 
     /// A seed that depends only on the module path, so initialisation is reproducible across runs.

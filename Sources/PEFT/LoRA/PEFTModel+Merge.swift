@@ -77,6 +77,7 @@ extension PEFTModel {
             for name in names {
                 if let linear = layer as? LoRALinear { try linear.merge(name, safe: safe) }
                 if let embedding = layer as? LoRAEmbedding { try embedding.merge(name, safe: safe) }
+                (layer as? IA3Linear)?.merge(name)
             }
         }
     }
@@ -87,6 +88,7 @@ extension PEFTModel {
             for name in layer.adapterNames.reversed() {
                 (layer as? LoRALinear)?.unmerge(name)
                 (layer as? LoRAEmbedding)?.unmerge(name)
+                (layer as? IA3Linear)?.unmerge(name)
             }
         }
     }
@@ -97,6 +99,7 @@ extension PEFTModel {
             ((entry.layer as? LoRALinear)?.adapters.values.contains(where: \.isMerged) ?? false)
                 || ((entry.layer as? LoRAEmbedding)?.adapters.values.contains(where: \.isMerged)
                     ?? false)
+                || !((entry.layer as? IA3Linear)?.merged.isEmpty ?? true)
         }
     }
 
