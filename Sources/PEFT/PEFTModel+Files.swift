@@ -40,6 +40,7 @@ public enum AdapterFolder {
         PTuningConfiguration.peftType: PTuningConfiguration.self,
         PrefixTuningConfiguration.peftType: PrefixTuningConfiguration.self,
         IA3Configuration.peftType: IA3Configuration.self,
+        BottleneckConfiguration.peftType: BottleneckConfiguration.self,
     ]
 }
 

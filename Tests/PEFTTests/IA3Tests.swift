@@ -30,7 +30,7 @@ struct IA3Tests {
         let before = model(sampleTokens)
         let peft = try PEFTModel(model, configuration: IA3Configuration())
         let attention = model.transformer.blocks[0].attention.queryKeyValue as! IA3Linear
-        let projection = model.transformer.blocks[0].mlp.project as! IA3Linear
+        let projection = (model.transformer.blocks[0].mlp as! GPT2MLP).project as! IA3Linear
         #expect(!attention.isFeedForward && projection.isFeedForward)
         #expect(!(model.transformer.blocks[0].attention.outputProjection is IA3Linear))
         #expect(

@@ -118,7 +118,7 @@ struct LoRATests {
         arguments: [false, true])
     func merge(useDoRA: Bool) throws {
         let model = tinyGPT2()
-        let original = model.transformer.blocks[0].mlp.project as! Conv1D
+        let original = (model.transformer.blocks[0].mlp as! GPT2MLP).project as! Conv1D
         let originalWeight = original.weight.scalars
         let peft = try model.applyLoRA(rank: 4, targets: .suffixes(["c_attn", "c_fc", "c_proj"])) {
             $0.useDoRA = useDoRA
@@ -293,7 +293,7 @@ struct LoRATests {
         }
         #expect(!(model.transformer.blocks[0].attention.queryKeyValue is LoRALinear))
         let attention = model.transformer.blocks[1].attention.queryKeyValue as! LoRALinear
-        let feedForward = model.transformer.blocks[1].mlp.expand as! LoRALinear
+        let feedForward = (model.transformer.blocks[1].mlp as! GPT2MLP).expand as! LoRALinear
         #expect(
             attention.adapters["default"]!.rank == 4 && attention.adapters["default"]!.scaling == 8)
         #expect(

@@ -73,6 +73,13 @@ extension PEFTModel {
         for name in names where configurations[name] == nil {
             throw AdapterError.unknownAdapter(name, known: adapterNames)
         }
+        for name in names {
+            let type = type(of: configurations[name]!).peftType
+            guard type == LoRAConfiguration.peftType || type == IA3Configuration.peftType else {
+                throw AdapterError.invalidState(
+                    "\(type) adapters do not merge into the base weights")
+            }
+        }
         for (_, layer) in adapterLayers() {
             for name in names {
                 if let linear = layer as? LoRALinear { try linear.merge(name, safe: safe) }

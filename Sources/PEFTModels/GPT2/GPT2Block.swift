@@ -10,7 +10,7 @@ public final class GPT2Block: Module {
     /// Key `ln_2`.
     @Child(key: "ln_2") public var mlpNorm: LayerNorm
     /// Key `mlp`.
-    @Child(key: "mlp") public var mlp: GPT2MLP
+    @Child(key: "mlp") public var mlp: any UnaryLayer
 
     /// Creates a block with Hugging Face's initialisation for `configuration`.
     public init(configuration: GPT2Configuration, using generator: inout RandomGenerator) {
