@@ -3,7 +3,7 @@ import PEFTNN
 /// A fine-tuning method that attaches its own trainable parts to a model and trains only those.
 ///
 /// Each method has a configuration type (``PEFTConfiguration``, stored as `adapter_config.json`), puts
-/// a named adapter into any ``Module`` tree (wrapping layers, like LoRA) or beside it (a prompt encoder,
+/// a named adapter into any `Module` tree (wrapping layers, like LoRA) or beside it (a prompt encoder,
 /// like prompt tuning), and lists the adapter's tensors under the keys PEFT writes to
 /// `adapter_model.safetensors`. ``PEFTModel`` drives every method through this protocol.
 public protocol PEFTMethod {

@@ -6,7 +6,7 @@ import PEFTTensor
 /// The base (a `Linear` or GPT-2's `Conv1D`) stays under the key `base_layer`, and each adapter's
 /// factors under `lora_A.<name>` and `lora_B.<name>`, as in PEFT, so the saved keys
 /// (`c_attn.lora_A.weight`) are PEFT's with the adapter name left out. With one active plain adapter and
-/// no dropout the forward pass is a single fused node (``lowRankLinear(_:weight:bias:layout:down:up:scale:)``).
+/// no dropout the forward pass is a single fused node (`lowRankLinear`).
 public final class LoRALinear: Module, LinearLayer, AdapterLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
