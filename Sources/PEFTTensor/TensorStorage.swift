@@ -13,8 +13,10 @@ public final class TensorStorage: @unchecked Sendable {
     public init(count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let byteCount = max(count, 1) * MemoryLayout<Float>.stride
+        let raw =
+            StoragePool.shared.take(byteCount: byteCount)
+            ?? UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -25,7 +27,10 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        let raw = UnsafeMutableRawPointer(pointer)
+        if !StoragePool.shared.give(raw, byteCount: max(count, 1) * MemoryLayout<Float>.stride) {
+            raw.deallocate()
+        }
     }
 
     /// The elements as a read-only buffer.
