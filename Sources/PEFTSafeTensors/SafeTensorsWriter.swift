@@ -8,7 +8,7 @@ import Foundation
     import Darwin
 #endif
 
-/// Collects Float32 tensors and writes them as one safetensors file.
+/// Collects Float32 and Int64 tensors and writes them as one safetensors file.
 ///
 /// The header lists the tensors by sorted name and is padded with spaces to a multiple of 8 bytes,
 /// as the reference Python implementation writes it; the data follows in the same order. Writing
@@ -25,7 +25,27 @@ public struct SafeTensorsWriter: Sendable {
     /// The string pairs written under the header's `__metadata__` key, omitted when empty.
     public var metadata: [String: String]
 
-    private var tensors: [String: (shape: [Int], values: [Float])] = [:]
+    private var tensors: [String: (shape: [Int], values: StoredValues)] = [:]
+
+    /// The elements of one tensor, in the dtype they are written as.
+    private enum StoredValues: Sendable {
+        case float32([Float])
+        case int64([Int64])
+
+        var dtype: SafeTensorsDType {
+            switch self {
+            case .float32: .float32
+            case .int64: .int64
+            }
+        }
+
+        var count: Int {
+            switch self {
+            case .float32(let values): values.count
+            case .int64(let values): values.count
+            }
+        }
+    }
 
     /// Creates a writer with no tensors.
     public init(metadata: [String: String] = [:]) {
@@ -44,6 +64,19 @@ public struct SafeTensorsWriter: Sendable {
     /// - Throws: ``SafeTensorsError`` if the name is empty, reserved or already added, a dimension
     ///   is negative, or the shape's element count differs from `values.count`.
     public mutating func add(_ name: String, shape: [Int], values: [Float]) throws {
+        try insert(name, shape: shape, values: .float32(values))
+    }
+
+    /// Adds a tensor of `shape` whose row-major `values` are stored exactly as I64, such as the
+    /// flat indices of a sparse update.
+    ///
+    /// - Throws: ``SafeTensorsError`` for the same reasons as the `[Float]` variant.
+    public mutating func add(_ name: String, shape: [Int], int64Values values: [Int64]) throws {
+        try insert(name, shape: shape, values: .int64(values))
+    }
+
+    /// Checks the name and shape, then records the tensor.
+    private mutating func insert(_ name: String, shape: [Int], values: StoredValues) throws {
         guard !name.isEmpty, name != "__metadata__" else {
             throw SafeTensorsError.invalidTensorName(tensor: name)
         }
@@ -83,9 +116,9 @@ public struct SafeTensorsWriter: Sendable {
         var offset = 0
         for name in tensorNames {
             let tensor = tensors[name]!
-            let end = offset + tensor.values.count * MemoryLayout<Float>.size
+            let end = offset + tensor.values.count * tensor.values.dtype.byteCount
             let entry: [(key: String, value: JSONValue)] = [
-                ("dtype", .string(SafeTensorsDType.float32.rawValue)),
+                ("dtype", .string(tensor.values.dtype.rawValue)),
                 ("shape", .array(tensor.shape.map { .number(String($0)) })),
                 ("data_offsets", .array([.number(String(offset)), .number(String(end))])),
             ]
@@ -103,12 +136,22 @@ public struct SafeTensorsWriter: Sendable {
         try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try body($0) }
         try header.withUnsafeBytes { try body($0) }
         for name in tensorNames {
-            #if _endian(little)
-                try tensors[name]!.values.withUnsafeBytes { try body($0) }
-            #else
-                let bits = tensors[name]!.values.map { $0.bitPattern.littleEndian }
-                try bits.withUnsafeBytes { try body($0) }
-            #endif
+            switch tensors[name]!.values {
+            case .float32(let values):
+                #if _endian(little)
+                    try values.withUnsafeBytes { try body($0) }
+                #else
+                    let bits = values.map { $0.bitPattern.littleEndian }
+                    try bits.withUnsafeBytes { try body($0) }
+                #endif
+            case .int64(let values):
+                #if _endian(little)
+                    try values.withUnsafeBytes { try body($0) }
+                #else
+                    let bits = values.map(\.littleEndian)
+                    try bits.withUnsafeBytes { try body($0) }
+                #endif
+            }
         }
     }
 
