@@ -16,6 +16,11 @@ public final class Dropout: Module {
         super.init()
     }
 
+    /// Restarts the mask sequence from `seed`, so a resumed run draws the masks an uninterrupted one would.
+    public func reseed(_ seed: UInt64) {
+        generator = RandomGenerator(seed: seed)
+    }
+
     /// Applies dropout when training.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         dropout(x, probability: probability, training: isTraining, using: &generator)

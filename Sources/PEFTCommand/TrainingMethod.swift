@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import PEFTTraining
+
+/// The methods `peft train` and `peft compare` run.
+enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
+    case lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, none
+
+    /// The learning rate that suits the method when `--lr` is not given.
+    var defaultLearningRate: Float {
+        switch self {
+        case .lora, .ia3, .adapter, .bitfit: 3e-3
+        case .prompt, .ptuning, .prefix: 3e-2
+        case .full: 5e-4
+        case .none: 0
+        }
+    }
+
+    /// The method's adapter configuration, when it has one.
+    func configuration(rank: Int, alpha: Float, targets: [String]?, virtualTokens: Int) -> (
+        any PEFTConfiguration
+    )? {
+        switch self {
+        case .lora:
+            LoRAConfiguration {
+                $0.rank = rank
+                $0.alpha = alpha
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .prompt:
+            PromptTuningConfiguration(
+                virtualTokens: virtualTokens, initialization: .sampleVocabulary)
+        case .ptuning: PTuningConfiguration(virtualTokens: virtualTokens)
+        case .prefix: PrefixTuningConfiguration(virtualTokens: virtualTokens, usesProjection: true)
+        case .ia3:
+            IA3Configuration {
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
+        case .full, .bitfit, .none: nil
+        }
+    }
+}
+
+/// A model with a method applied, ready to train: what runs forward, what trains, how it saves.
+struct PreparedModel {
+    let base: Module
+    let adapter: PEFTModel?
+    let method: TrainingMethod
+
+    /// Applies `method` to `base`, or with `resumingFrom`, restores the adapter (or the weights) a
+    /// checkpoint saved, ready to train on.
+    init(
+        base: Module, method: TrainingMethod, rank: Int, alpha: Float, targets: [String]?,
+        virtualTokens: Int,
+        resumingFrom checkpoint: URL? = nil
+    ) throws {
+        self.base = base
+        self.method = method
+        if let checkpoint,
+            method.configuration(
+                rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens) != nil
+        {
+            adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
+            return
+        }
+        if let configuration = method.configuration(
+            rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens)
+        {
+            adapter = try PEFTModel(base, configuration: configuration)
+            return
+        }
+        adapter = nil
+        if let checkpoint {
+            try base.loadParameters(
+                from: SafeTensorsFile(
+                    contentsOf: checkpoint.appendingPathComponent("model.safetensors")),
+                strict: false)
+        }
+        switch method {
+        case .full: base.unfreeze()
+        case .bitfit: try ParameterSelection.biases(in: base).apply(to: base)
+        default: base.freeze()
+        }
+    }
+
+    /// The parameters the optimizer updates, with the names their state is saved under.
+    var trainable: [(name: String, parameter: Parameter)] {
+        if let adapter {
+            let encoder = adapter.promptEncoders[adapter.activeAdapter]
+            return base.namedParameters().filter { $0.parameter.isTrainable }.map {
+                ($0.path, $0.parameter)
+            }
+                + (encoder?.namedParameters().filter { $0.parameter.isTrainable }.map {
+                    ("prompt_encoder.\($0.path)", $0.parameter)
+                } ?? [])
+        }
+        return base.namedParameters().filter { $0.parameter.isTrainable }.map {
+            ($0.path, $0.parameter)
+        }
+    }
+
+    func train(_ training: Bool) {
+        if let adapter { adapter.train(training) } else { base.train(training) }
+    }
+
+    /// The mean loss of a batch of examples.
+    func loss(_ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int) -> Tensor {
+        if let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel) {
+            let batch = CausalLanguageModelingBatch(
+                examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
+            let logits = decoder.logits(
+                DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
+            return causalLanguageModelingLoss(logits: logits, labels: batch.labels)
+        }
+        let model: any Seq2SeqLanguageModel = adapter ?? (base as! any Seq2SeqLanguageModel)
+        let batch = Seq2SeqBatch(
+            examples: examples, tokenizer: tokenizer,
+            decoderStartTokenID: model.decoderStartTokenID,
+            maximumInputLength: maximumLength, maximumTargetLength: maximumLength)
+        let encoded = model.encode(
+            DecoderInputs(tokenIDs: batch.inputIDs, attentionMask: batch.attentionMask))
+        let logits = model.decode(
+            DecoderInputs(tokenIDs: batch.decoderInputIDs), encoderOutput: encoded,
+            encoderMask: batch.attentionMask)
+        return crossEntropy(logits: logits, targets: batch.flatLabels)
+    }
+
+    /// Greedy completion of a prompt, for the exact-match evaluation.
+    func complete(_ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int) -> String {
+        if let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel) {
+            return decoder.complete(
+                prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
+        }
+        let model: any Seq2SeqLanguageModel = adapter ?? (base as! any Seq2SeqLanguageModel)
+        return model.complete(prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
+    }
+
+    /// Writes the trained result: an adapter folder, or the whole model for full fine-tuning and BitFit.
+    func save(to folder: URL) throws {
+        if let adapter { return try adapter.save(to: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        switch base {
+        case let model as GPT2LMHeadModel: try model.save(to: folder)
+        case let model as T5ForConditionalGeneration: try model.save(to: folder)
+        default: break
+        }
+    }
+}

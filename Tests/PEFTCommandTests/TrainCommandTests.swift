@@ -1,0 +1,64 @@
+import Foundation
+import PEFTModels
+import PEFTTestSupport
+import Testing
+
+@Suite("peft train")
+struct TrainCommandTests {
+    static let methods = ["lora", "prefix", "ptuning", "full"]
+
+    @Test(
+        "An interrupted run resumed from its checkpoint reaches the same weights as an uninterrupted one",
+        arguments: methods)
+    func resume(method: String) throws {
+        let root = try temporaryFolder()
+        let common = [
+            "train", "--config", "micro", "--task", "flip", "--method", method, "--steps", "4",
+            "--batch-size", "2",
+            "--grad-accum", "2", "--eval-examples", "1", "--seed", "3", "--virtual-tokens", "3",
+        ]
+        let straight = try PEFTProcess(
+            common + ["--out", root.appendingPathComponent("straight").path])
+        #expect(straight.status == 0, "\(straight.standardError)")
+        let interrupted = root.appendingPathComponent("interrupted").path
+        let first = try PEFTProcess(common + ["--out", interrupted, "--stop-after", "2"])
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(first.standardError.contains("stopped after step 2"))
+        let second = try PEFTProcess(common + ["--out", interrupted, "--resume", interrupted])
+        #expect(second.status == 0, "\(second.standardError)")
+        let file = method == "full" ? "model.safetensors" : "adapter_model.safetensors"
+        let a = try Data(contentsOf: root.appendingPathComponent("straight/adapter/\(file)"))
+        let b = try Data(contentsOf: root.appendingPathComponent("interrupted/adapter/\(file)"))
+        #expect(a == b, "\(method): resumed weights differ")
+        let state = try String(
+            contentsOf: root.appendingPathComponent("interrupted/checkpoint/trainer_state.json"),
+            encoding: .utf8)
+        #expect(state.contains("\"step\":4"))
+    }
+
+    @Test("Bad training input ends in one line naming the problem")
+    func errors() throws {
+        let root = try temporaryFolder()
+        let data = root.appendingPathComponent("data.jsonl")
+        try Data("{\"prompt\": \"a\", \"completion\": \"b\"}\nnot json\n".utf8).write(to: data)
+        let cases: [([String], String)] = [
+            (
+                ["train", "--config", "micro", "--data", data.path, "--out", root.path],
+                "data.jsonl:2"
+            ),
+            (["train", "--config", "micro", "--task", "nope", "--out", root.path], "unknown task"),
+            (["train", "--config", "huge", "--task", "flip", "--out", root.path], "--config"),
+            (
+                [
+                    "train", "--config", "micro", "--task", "flip", "--out", root.path, "--resume",
+                    root.appendingPathComponent("x").path,
+                ], "no checkpoint"
+            ),
+        ]
+        for (arguments, phrase) in cases {
+            let run = try PEFTProcess(arguments)
+            #expect(run.status != 0, "\(arguments) exited 0")
+            #expect(run.standardError.contains(phrase), "\(arguments): \(run.standardError)")
+        }
+    }
+}
