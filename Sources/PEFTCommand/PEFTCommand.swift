@@ -7,5 +7,7 @@ struct PEFTCommand: ParsableCommand {
         commandName: "peft",
         abstract:
             "Parameter-efficient fine-tuning of GPT-2 and T5 models from local Hugging Face folders.",
-        subcommands: [Forward.self, Generate.self, Merge.self, Inspect.self, Train.self])
+        subcommands: [
+            Forward.self, Generate.self, Merge.self, Inspect.self, Train.self, Compare.self,
+        ])
 }

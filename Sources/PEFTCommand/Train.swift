@@ -22,6 +22,9 @@ struct Train: ParsableCommand {
         help: "A random GPT-2 with the byte tokenizer instead of --model: micro, tiny or small.")
     var config: String?
 
+    @Option(name: .long, help: "Use the byte tokenizer with --model (for models trained on bytes).")
+    var tokenizer: String?
+
     @Option(name: .long, help: "A JSON Lines file of training examples.")
     var data: String?
 
@@ -105,15 +108,30 @@ struct Train: ParsableCommand {
             base: base, method: method, rank: rank, alpha: alpha ?? Float(2 * rank),
             targets: targets.map { $0.split(separator: ",").map(String.init) },
             virtualTokens: virtualTokens,
-            resumingFrom: resumeFolder.map { $0.appendingPathComponent("adapter") })
+            resumingFrom: resumeFolder.map { $0.appendingPathComponent("adapter") }
+        ) {
+            // Sensitivity-ranked selection: Fisher scores on four calibration batches, 1% of the weights.
+            var calibration = ShuffledBatches(
+                examples.training, batchSize: batchSize, seed: seed &+ 99)
+            let batches = (0..<4).map { _ in calibration.next()! }
+            let probe = try PreparedModel(
+                base: base, method: .none, rank: rank, alpha: 1, targets: nil,
+                virtualTokens: virtualTokens)
+            return try ParameterSelection.ranked(
+                model: base, calibrationBatches: batches.count, criterion: .fisher,
+                budget: .fraction(0.01)
+            ) { index in
+                probe.loss(batches[index], tokenizer: tokenizer, maximumLength: maximumLength)
+            }
+        }
         let trainable = prepared.trainable
         let learningRate = lr ?? method.defaultLearningRate
-        let optimizer = AdamW(
-            trainable.map(\.parameter), learningRate: learningRate, weightDecay: 0.01)
+        let optimizer = try prepared.makeOptimizer(learningRate: learningRate)
+        let optimizerNames = prepared.optimizerParameterNames
         if let resumeFolder, !trainable.isEmpty {
             try optimizer.loadState(
                 from: resumeFolder.appendingPathComponent("optimizer.safetensors"),
-                parameterNames: trainable.map(\.name))
+                parameterNames: optimizerNames)
         }
         let schedule = LearningRateSchedule.cosine(
             warmupSteps: max(1, steps / 10), totalSteps: steps)
@@ -171,14 +189,23 @@ struct Train: ParsableCommand {
         try prepared.save(to: outputFolder.appendingPathComponent("adapter"))
         try curve.write(to: outputFolder.appendingPathComponent("loss_curve.svg"))
         let evaluation = evaluate(prepared, examples.heldOut, tokenizer)
+        let evaluationLoss = withoutGradients {
+            prepared.loss(examples.heldOut, tokenizer: tokenizer, maximumLength: maximumLength)
+                .scalar
+        }
+        let speed = try inferenceSpeed(
+            prepared, tokenizer: tokenizer, prompt: examples.heldOut.first?.prompt ?? "a")
         let summary: [String: Any] = [
+            "eval_loss": Double(evaluationLoss), "tokens_per_second": speed.unmerged,
+            "merged_tokens_per_second": speed.merged ?? NSNull(),
             "method": method.rawValue, "steps": state.step,
-            "trainable_parameters": trainable.reduce(0) { $0 + $1.parameter.count },
+            "trainable_parameters": prepared.selection?.selectedCount
+                ?? trainable.reduce(0) { $0 + $1.parameter.count },
             "all_parameters": base.parameterCount
                 + (prepared.adapter?.promptEncoders.values.reduce(0) { $0 + $1.parameterCount } ?? 0),
             "seconds_per_step": reporter.elapsedSeconds
                 / Double(max(1, steps - (resumeFolder == nil ? 0 : 0))),
-            "final_loss": Double(curve.training.last?.loss ?? .nan),
+            "final_loss": curve.training.last.map { Double($0.loss) } ?? NSNull(),
             "exact_match": evaluation.accuracy,
             "peak_resident_bytes": ProcessMemory.peakResidentBytes ?? 0,
             "adapter_bytes": folderSize(outputFolder.appendingPathComponent("adapter")),
@@ -193,12 +220,55 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// Generation speed in tokens per second, unmerged and, for methods that merge, merged.
+    func inferenceSpeed(_ prepared: PreparedModel, tokenizer: any Tokenizer, prompt: String) throws
+        -> (unmerged: Double, merged: Double?)
+    {
+        prepared.train(false)
+        func measure() -> Double {
+            var options = GenerationOptions(maximumNewTokens: 16)
+            options.stopTokenIDs = []
+            let ids = Array(tokenizer.encode(prompt).prefix(32))
+            let start = ContinuousClock.now
+            let count: Int
+            if let decoder: any CausalLanguageModel = prepared.adapter
+                ?? (prepared.base as? any CausalLanguageModel)
+            {
+                count = decoder.generate(prompt: ids, options: options).count
+            } else {
+                let model: any Seq2SeqLanguageModel =
+                    prepared.adapter ?? (prepared.base as! any Seq2SeqLanguageModel)
+                count =
+                    model.generate(input: DecoderInputs(tokenIDs: [ids]), options: options).count
+            }
+            return Double(count) / max((ContinuousClock.now - start).seconds, 1e-9)
+        }
+        _ = measure()
+        let unmerged = measure()
+        guard let adapter = prepared.adapter, [.lora, .ia3].contains(method) else {
+            return (unmerged, nil)
+        }
+        try adapter.merge()
+        defer { adapter.unmerge() }
+        return (unmerged, measure())
+    }
+
     func loadBase() throws -> (Module, any Tokenizer) {
         if let model {
             let folder = URL(fileURLWithPath: model)
+            if let tokenizer, tokenizer != "byte" {
+                throw CommandError("--tokenizer: only 'byte' can be named")
+            }
             switch try LoadedModel(contentsOf: folder) {
-            case .gpt2(let gpt2): return (gpt2, try GPT2Tokenizer(contentsOf: folder))
-            case .t5(let t5): return (t5, try T5Tokenizer(contentsOf: folder))
+            case .gpt2(let gpt2):
+                return (
+                    gpt2,
+                    tokenizer == "byte" ? ByteTokenizer() : try GPT2Tokenizer(contentsOf: folder)
+                )
+            case .t5(let t5):
+                return (
+                    t5, tokenizer == "byte" ? ByteTokenizer() : try T5Tokenizer(contentsOf: folder)
+                )
             }
         }
         let (width, layers, heads, positions) =
@@ -255,7 +325,7 @@ struct Train: ParsableCommand {
     }
 
     func saveCheckpoint(
-        _ prepared: PreparedModel, _ optimizer: AdamW,
+        _ prepared: PreparedModel, _ optimizer: any Optimizer,
         _ trainable: [(name: String, parameter: Parameter)],
         _ state: TrainingState, to folder: URL
     ) throws {
@@ -264,7 +334,7 @@ struct Train: ParsableCommand {
             if !trainable.isEmpty {
                 try optimizer.saveState(
                     to: temporary.appendingPathComponent("optimizer.safetensors"),
-                    parameterNames: trainable.map(\.name))
+                    parameterNames: prepared.optimizerParameterNames)
             }
             try state.write(to: temporary)
         }

@@ -4,12 +4,12 @@ import PEFTTraining
 
 /// The methods `peft train` and `peft compare` run.
 enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
-    case lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, none
+    case lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, selective, none
 
     /// The learning rate that suits the method when `--lr` is not given.
     var defaultLearningRate: Float {
         switch self {
-        case .lora, .ia3, .adapter, .bitfit: 3e-3
+        case .lora, .ia3, .adapter, .bitfit, .selective: 3e-3
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
@@ -37,7 +37,7 @@ enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
                 if let targets { $0.targets = .suffixes(targets) }
             }
         case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
-        case .full, .bitfit, .none: nil
+        case .full, .bitfit, .selective, .none: nil
         }
     }
 }
@@ -47,13 +47,16 @@ struct PreparedModel {
     let base: Module
     let adapter: PEFTModel?
     let method: TrainingMethod
+    /// The entries BitFit or sensitivity-ranked selection trains, and the base values they started from.
+    private(set) var selection: ParameterSelection?
+    private(set) var original: [String: Tensor] = [:]
 
     /// Applies `method` to `base`, or with `resumingFrom`, restores the adapter (or the weights) a
     /// checkpoint saved, ready to train on.
     init(
         base: Module, method: TrainingMethod, rank: Int, alpha: Float, targets: [String]?,
         virtualTokens: Int,
-        resumingFrom checkpoint: URL? = nil
+        resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
     ) throws {
         self.base = base
         self.method = method
@@ -71,17 +74,45 @@ struct PreparedModel {
             return
         }
         adapter = nil
-        if let checkpoint {
-            try base.loadParameters(
-                from: SafeTensorsFile(
-                    contentsOf: checkpoint.appendingPathComponent("model.safetensors")),
-                strict: false)
-        }
         switch method {
-        case .full: base.unfreeze()
-        case .bitfit: try ParameterSelection.biases(in: base).apply(to: base)
+        case .full:
+            if let checkpoint {
+                try base.loadParameters(
+                    from: SafeTensorsFile(
+                        contentsOf: checkpoint.appendingPathComponent("model.safetensors")))
+            }
+            base.unfreeze()
+        case .bitfit, .selective:
+            let chosen: ParameterSelection
+            if let checkpoint {
+                // The delta is relative to the untouched base, so its values are kept before it goes on.
+                original = Dictionary(
+                    uniqueKeysWithValues: base.namedParameters().map {
+                        ($0.path, $0.parameter.value.copied())
+                    })
+                chosen = try ParameterSelection.loadDelta(from: checkpoint, into: base)
+            } else {
+                chosen = method == .bitfit ? try ParameterSelection.biases(in: base) : try select!()
+                original = try chosen.snapshot(of: base)
+            }
+            try chosen.apply(to: base)
+            selection = chosen
         default: base.freeze()
         }
+    }
+
+    /// The optimizer: AdamW, or for a selection one that keeps state only for the chosen entries.
+    func makeOptimizer(learningRate: Float) throws -> any Optimizer {
+        if let selection {
+            return try SparseAdamW(
+                base, selection: selection, learningRate: learningRate, weightDecay: 0.01)
+        }
+        return AdamW(trainable.map(\.parameter), learningRate: learningRate, weightDecay: 0.01)
+    }
+
+    /// The names the optimizer's state is saved under, in its parameters' order.
+    var optimizerParameterNames: [String] {
+        selection?.parameters.map(\.path) ?? trainable.map(\.name)
     }
 
     /// The parameters the optimizer updates, with the names their state is saved under.
@@ -139,6 +170,9 @@ struct PreparedModel {
     /// Writes the trained result: an adapter folder, or the whole model for full fine-tuning and BitFit.
     func save(to folder: URL) throws {
         if let adapter { return try adapter.save(to: folder) }
+        if let selection {
+            return try selection.saveDelta(of: base, relativeTo: original, to: folder)
+        }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         switch base {
         case let model as GPT2LMHeadModel: try model.save(to: folder)

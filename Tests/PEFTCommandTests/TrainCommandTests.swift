@@ -5,7 +5,7 @@ import Testing
 
 @Suite("peft train")
 struct TrainCommandTests {
-    static let methods = ["lora", "prefix", "ptuning", "full"]
+    static let methods = ["lora", "prefix", "ptuning", "full", "selective", "bitfit"]
 
     @Test(
         "An interrupted run resumed from its checkpoint reaches the same weights as an uninterrupted one",
@@ -60,5 +60,33 @@ struct TrainCommandTests {
             #expect(run.status != 0, "\(arguments) exited 0")
             #expect(run.standardError.contains(phrase), "\(arguments): \(run.standardError)")
         }
+    }
+}
+
+@Suite("peft compare")
+struct CompareCommandTests {
+    @Test(
+        "The trade-off report runs each method in its own process and writes the table, CSV and SVG"
+    )
+    func report() throws {
+        let folder = try temporaryFolder()
+        let run = try PEFTProcess([
+            "compare", "--config", "micro", "--task", "flip", "--steps", "2", "--batch-size", "2",
+            "--eval-examples", "1",
+            "--methods", "lora,ia3,bitfit,none", "--out", folder.path,
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        let lines = run.standardOutput.split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines[0].contains("trainable %") && lines[0].contains("gen tok/s merged"))
+        #expect(
+            lines.contains { $0.hasPrefix("| lora |") }
+                && lines.contains { $0.hasPrefix("| none | 0 |") })
+        let csv = try String(
+            contentsOf: folder.appendingPathComponent("tradeoffs.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 5)
+        let svg = try String(
+            contentsOf: folder.appendingPathComponent("tradeoffs.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>") && svg.contains(">bitfit<"))
     }
 }
