@@ -65,8 +65,35 @@ struct BottleneckSet {
     }
 }
 
+/// What both bottleneck adapter layers share: their named bottlenecks, and the ``AdapterLayer`` calls
+/// answered from them.
+protocol BottleneckCarrier: AdapterLayer {
+    var adapterSet: BottleneckSet { get set }
+}
+
+extension BottleneckCarrier {
+    /// The adapters carried.
+    public var adapterNames: [String] { adapterSet.order }
+    /// The adapters applied.
+    public var activeAdapters: [String] {
+        get { adapterSet.active }
+        set { adapterSet.active = newValue }
+    }
+    /// When set, only the base runs.
+    public var isDisabled: Bool {
+        get { adapterSet.disabled }
+        set { adapterSet.disabled = newValue }
+    }
+    /// The adapter's tensors keyed as this library saves them.
+    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
+        adapterSet.bottlenecks[name]?.parameters ?? []
+    }
+    /// Removes an adapter.
+    public func removeAdapter(named name: String) { adapterSet.remove(name) }
+}
+
 /// A bottleneck adapter after a linear layer, before the residual add: `y = base(x) + adapter(base(x))`.
-public final class SequentialAdapterLayer: Module, LinearLayer, AdapterLayer {
+public final class SequentialAdapterLayer: Module, LinearLayer, BottleneckCarrier {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     var adapterSet = BottleneckSet()
@@ -81,27 +108,8 @@ public final class SequentialAdapterLayer: Module, LinearLayer, AdapterLayer {
     public var inputFeatures: Int { base.inputFeatures }
     /// The size of the output's last dimension.
     public var outputFeatures: Int { base.outputFeatures }
-    /// The adapters carried.
-    public var adapterNames: [String] { adapterSet.order }
-    /// The adapters applied.
-    public var activeAdapters: [String] {
-        get { adapterSet.active }
-        set { adapterSet.active = newValue }
-    }
-    /// When set, only the base layer runs.
-    public var isDisabled: Bool {
-        get { adapterSet.disabled }
-        set { adapterSet.disabled = newValue }
-    }
-    /// The wrapped layer.
+    /// The wrapped module.
     public var baseModule: Module { base }
-
-    /// The adapter's tensors keyed as this library saves them.
-    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
-        adapterSet.bottlenecks[name]?.parameters ?? []
-    }
-    /// Removes an adapter.
-    public func removeAdapter(named name: String) { adapterSet.remove(name) }
     /// The bottlenecks' parameters under the adapter names.
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
         adapterSet.namedParameters()
@@ -115,7 +123,7 @@ public final class SequentialAdapterLayer: Module, LinearLayer, AdapterLayer {
 }
 
 /// A bottleneck adapter beside a feed-forward block: `y = ff(x) + adapter(x)`.
-public final class ParallelAdapterLayer: Module, UnaryLayer, AdapterLayer {
+public final class ParallelAdapterLayer: Module, UnaryLayer, BottleneckCarrier {
     /// The wrapped block, key `base_layer`.
     @Child(key: "base_layer") public var base: any UnaryLayer
     var adapterSet = BottleneckSet()
@@ -126,27 +134,8 @@ public final class ParallelAdapterLayer: Module, UnaryLayer, AdapterLayer {
         self.base = base
     }
 
-    /// The adapters carried.
-    public var adapterNames: [String] { adapterSet.order }
-    /// The adapters applied.
-    public var activeAdapters: [String] {
-        get { adapterSet.active }
-        set { adapterSet.active = newValue }
-    }
-    /// When set, only the base block runs.
-    public var isDisabled: Bool {
-        get { adapterSet.disabled }
-        set { adapterSet.disabled = newValue }
-    }
-    /// The wrapped block.
+    /// The wrapped module.
     public var baseModule: Module { base }
-
-    /// The adapter's tensors keyed as this library saves them.
-    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
-        adapterSet.bottlenecks[name]?.parameters ?? []
-    }
-    /// Removes an adapter.
-    public func removeAdapter(named name: String) { adapterSet.remove(name) }
     /// The bottlenecks' parameters under the adapter names.
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
         adapterSet.namedParameters()
