@@ -148,7 +148,7 @@ struct GPTFineTuning: ParsableCommand {
                 + "(\(String(format: "%.2f", 100 * Double(trainable) / Double(model.parameterCount)))%)"
         )
 
-        var curve = LossCurve(title: "gpt-finetuning --method \(method.rawValue)")
+        var curve = LossCurve(title: "")
         if !prepared.parameters.isEmpty {
             let learningRate = learningRate ?? method.defaultLearningRate
             var batches = ShuffledBatches(training, batchSize: batchSize, seed: seed)
@@ -174,7 +174,8 @@ struct GPTFineTuning: ParsableCommand {
                     ?? ".peft-cache/gpt-\(method == .lora ? "adapter" : method.rawValue)\(suffix)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try save(folder)
-            curve.title += " (\(after.formatted) exact match)"
+            curve.title =
+                "gpt-finetuning --method \(method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
             let reloaded = try prepared.reload(folder)
             reloaded.eval()

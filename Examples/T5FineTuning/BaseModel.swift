@@ -32,7 +32,7 @@ struct BaseRecipe: Codable, Equatable {
             $0.eosTokenID = ByteTokenizer.endOfSequence
         },
         skills: [StringSkill.copy, .flip, .caps].map(\.keyword),
-        steps: 2000, batchSize: 32, learningRate: 2e-3, seed: 1234, shortestWord: 3,
+        steps: 5000, batchSize: 32, learningRate: 2e-3, seed: 1234, shortestWord: 3,
         longestWord: 6)
 
     /// A base small enough for `--smoke` to pre-train in a second, even in debug.

@@ -30,7 +30,7 @@ struct T5FineTuning: ParsableCommand {
     var method: Method = .lora
 
     @Option(help: "Fine-tuning steps.")
-    var steps = 300
+    var steps = 600
 
     @Option(help: "Examples per step.")
     var batchSize = 16
@@ -150,7 +150,7 @@ struct T5FineTuning: ParsableCommand {
             "\(formattedCount(trainable)) of \(formattedCount(model.parameterCount)) "
                 + "(\(String(format: "%.2f", share))%)")
 
-        var curve = LossCurve(title: "t5-finetuning --method \(method.rawValue)")
+        var curve = LossCurve(title: "")
         if !prepared.parameters.isEmpty {
             let learningRate = learningRate ?? method.defaultLearningRate
             var batches = ShuffledBatches(training, batchSize: batchSize, seed: seed)
@@ -175,7 +175,8 @@ struct T5FineTuning: ParsableCommand {
             let folder = URL(fileURLWithPath: out ?? ".peft-cache/t5-\(name)\(suffix)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try save(folder)
-            curve.title += " (\(after.formatted) exact match)"
+            curve.title =
+                "t5-finetuning --method \(method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
             let reloaded = try prepared.reload(folder)
             reloaded.eval()
