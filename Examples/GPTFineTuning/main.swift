@@ -1,5 +1,5 @@
-// Fine-tunes a GPT-2-family model on a causal-LM task with LoRA, full fine-tuning or nothing at all,
-// and reports exact-match accuracy before and after. The training loop is written out in `train`,
+// Fine-tunes a GPT-2-family model on a causal-LM task with any method of the library, full
+// fine-tuning or nothing at all, and reports exact-match accuracy before and after. The training loop is written out in `train`,
 // as nanoGPT's train.py writes it: batch, forward, loss, backward, clip, schedule, step.
 import ArgumentParser
 import Foundation
@@ -26,8 +26,14 @@ struct GPTFineTuning: ParsableCommand {
     @Option(help: "A JSON Lines file of {\"prompt\": ..., \"completion\": ...} to train on.")
     var data: String?
 
-    @Option(help: "What trains: lora, full or none.")
-    var method: Method = .lora
+    @Option(
+        help:
+            "What trains: lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, selective or none."
+    )
+    var method: TrainingMethod = .lora
+
+    @Option(help: "Virtual tokens (prompt, ptuning) or prefix positions (prefix).")
+    var virtualTokens = 10
 
     @Option(help: "Fine-tuning steps.")
     var steps = 600
@@ -36,7 +42,8 @@ struct GPTFineTuning: ParsableCommand {
     var batchSize = 16
 
     @Option(
-        name: .customLong("lr"), help: "Peak learning rate (default 3e-3 for lora, 5e-4 for full).")
+        name: .customLong("lr"),
+        help: "Peak learning rate (default: the method's, e.g. 3e-3 for lora).")
     var learningRate: Float?
 
     @Option(help: "LoRA rank.")
@@ -96,10 +103,13 @@ struct GPTFineTuning: ParsableCommand {
                     seed: recipe.seed)
                 var batches = ShuffledBatches(
                     examples, batchSize: recipe.batchSize, seed: recipe.seed)
-                let run = train(
-                    base, parameters: base.trainableParameters, batches: &batches,
-                    tokenizer: tokenizer, steps: recipe.steps, learningRate: recipe.learningRate,
-                    heldOut: [], evalEvery: 0, label: "pre-train")
+                let run = try train(
+                    PreparedModel(
+                        base: base, method: .full, rank: 1, alpha: 1, targets: nil, virtualTokens: 1
+                    ),
+                    batches: &batches, tokenizer: tokenizer, steps: recipe.steps,
+                    learningRate: recipe.learningRate, heldOut: [], evalEvery: 0, label: "pre-train"
+                )
                 try base.save(to: baseFolder)
                 try recipe.save(in: baseFolder)
                 summary.add(
@@ -128,57 +138,84 @@ struct GPTFineTuning: ParsableCommand {
         summary.add("examples", "\(training.count) training, \(heldOut.count) held out")
         let newTokens =
             heldOut.map { tokenizer.encode($0.completion).count }.max()! + 4
-        func exactMatch(_ model: GPT2LMHeadModel) -> ExactMatchEvaluation {
-            ExactMatchEvaluation(heldOut) {
-                model.complete($0, tokenizer: tokenizer, maximumNewTokens: newTokens)
+        let maximumLength = model.configuration.maximumPositions
+        func exactMatch(_ prepared: PreparedModel) -> ExactMatchEvaluation {
+            prepared.train(false)
+            return withoutGradients {
+                ExactMatchEvaluation(heldOut) {
+                    prepared.complete($0, tokenizer: tokenizer, maximumNewTokens: newTokens)
+                }
             }
         }
-        let lossBefore = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-        let before = exactMatch(model)
+        let untouched = try PreparedModel(
+            base: model, method: .none, rank: 1, alpha: 1, targets: nil, virtualTokens: 1)
+        let lossBefore = evaluationLoss(
+            untouched, on: heldOut, tokenizer: tokenizer, maximumLength: maximumLength)
+        let before = exactMatch(untouched)
         printToStandardError("Before fine-tuning: exact match \(before.formatted)")
 
         // The method decides what trains and how it is saved.
-        let prepared = try method.prepare(
-            model, rank: rank, alpha: alpha,
-            targets: targets.split(separator: ",").map(String.init), loadBase: loadBase)
-        let trainable = prepared.parameters.reduce(0) { $0 + $1.count }
+        let targetNames = targets.split(separator: ",").map(String.init)
+        let calibrationSize = batchSize
+        let calibration = Array(training.prefix(4 * calibrationSize))
+        let prepared = try PreparedModel(
+            base: model, method: method, rank: rank, alpha: alpha, targets: targetNames,
+            virtualTokens: virtualTokens
+        ) {
+            // Selective tuning ranks the weights by their Fisher information on a few batches.
+            try ParameterSelection.ranked(
+                model: model, calibrationBatches: 4, criterion: .fisher, budget: .fraction(0.01)
+            ) { index in
+                untouched.loss(
+                    Array(calibration.dropFirst(index * calibrationSize).prefix(calibrationSize)),
+                    tokenizer: tokenizer,
+                    maximumLength: maximumLength)
+            }
+        }
+        let trainable =
+            prepared.selection?.selectedCount
+            ?? prepared.trainable.reduce(0) { $0 + $1.parameter.count }
+        let total =
+            model.parameterCount
+            + (prepared.adapter?.promptEncoders.values.reduce(0) { $0 + $1.parameterCount } ?? 0)
         summary.add(
             "trainable params",
-            "\(formattedCount(trainable)) of \(formattedCount(model.parameterCount)) "
-                + "(\(String(format: "%.2f", 100 * Double(trainable) / Double(model.parameterCount)))%)"
-        )
+            "\(formattedCount(trainable)) of \(formattedCount(total)) "
+                + "(\(String(format: "%.2f", 100 * Double(trainable) / Double(total)))%)")
 
         var curve = LossCurve(title: "")
-        if !prepared.parameters.isEmpty {
+        if !prepared.trainable.isEmpty {
             let learningRate = learningRate ?? method.defaultLearningRate
             var batches = ShuffledBatches(training, batchSize: batchSize, seed: seed)
-            let run = train(
-                model, parameters: prepared.parameters, batches: &batches, tokenizer: tokenizer,
-                steps: steps, learningRate: learningRate, heldOut: heldOut, evalEvery: evalEvery,
+            let run = try train(
+                prepared, batches: &batches, tokenizer: tokenizer, steps: steps,
+                learningRate: learningRate, heldOut: heldOut, evalEvery: evalEvery,
                 label: method.rawValue)
             curve = run.curve
             summary.add("steps × batch", "\(steps) × \(batchSize), peak lr \(learningRate)")
             summary.add("seconds per step", String(format: "%.3f", run.seconds / Double(steps)))
             summary.add("tokens per second", formattedCount(Int(Double(run.tokens) / run.seconds)))
         }
-        let lossAfter = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-        let after = exactMatch(model)
+        let lossAfter = evaluationLoss(
+            prepared, on: heldOut, tokenizer: tokenizer, maximumLength: maximumLength)
+        let after = exactMatch(prepared)
         summary.add("held-out loss", String(format: "%.4f → %.4f", lossBefore, lossAfter))
         summary.add("exact match before", before.formatted)
         summary.add("exact match after", after.formatted)
 
         // Save, load onto a fresh base, and check that nothing was lost on the way.
-        if let save = prepared.save {
+        if method != .none {
             let folder = URL(
                 fileURLWithPath: out
                     ?? ".peft-cache/gpt-\(method == .lora ? "adapter" : method.rawValue)\(suffix)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try save(folder)
+            try prepared.save(to: folder)
             curve.title =
                 "gpt-finetuning --method \(method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
-            let reloaded = try prepared.reload(folder)
-            reloaded.eval()
+            let reloaded = try PreparedModel(
+                base: loadBase(), method: method, rank: rank, alpha: alpha, targets: targetNames,
+                virtualTokens: virtualTokens, resumingFrom: folder)
             let again = exactMatch(reloaded)
             guard again.outcomes.map(\.generated) == after.outcomes.map(\.generated) else {
                 throw ReloadMismatch(
@@ -215,62 +252,64 @@ struct TrainingRun {
     var tokens: Int
 }
 
-/// Trains `parameters` for `steps` steps of AdamW with warmup and cosine decay, clipping the
-/// gradient norm at 1, and evaluates the held-out loss every `evalEvery` steps.
+/// Trains what `prepared` makes trainable for `steps` steps of AdamW with warmup and cosine decay,
+/// clipping the gradient norm at 1, and evaluates the held-out loss every `evalEvery` steps.
 func train(
-    _ model: GPT2LMHeadModel, parameters: [Parameter], batches: inout ShuffledBatches,
-    tokenizer: any Tokenizer, steps: Int, learningRate: Float, heldOut: [TextExample],
-    evalEvery: Int, label: String
-) -> TrainingRun {
-    let optimizer = AdamW(parameters, learningRate: learningRate, beta2: 0.99, weightDecay: 0.01)
+    _ prepared: PreparedModel, batches: inout ShuffledBatches, tokenizer: any Tokenizer, steps: Int,
+    learningRate: Float, heldOut: [TextExample], evalEvery: Int, label: String
+) throws -> TrainingRun {
+    let parameters = prepared.trainable.map(\.parameter)
+    let optimizer = try prepared.makeOptimizer(learningRate: learningRate, beta2: 0.99)
     let schedule = LearningRateSchedule.cosine(warmupSteps: steps / 10, totalSteps: steps)
+    let maximumLength = (prepared.base as? GPT2LMHeadModel)?.configuration.maximumPositions ?? 512
     var progress = ProgressReporter(label: label, totalSteps: steps, every: max(1, steps / 20))
     var run = TrainingRun(curve: LossCurve(title: label), seconds: 0, tokens: 0)
-    model.train()
+    prepared.train(true)
     for step in 1...steps {
         let stepStart = ContinuousClock.now
-        let batch = CausalLanguageModelingBatch(
-            examples: batches.next()!, tokenizer: tokenizer,
-            maximumLength: model.configuration.maximumPositions)
-        let logits = model(batch.tokenIDs, attentionMask: batch.attentionMask)
-        let loss = causalLanguageModelingLoss(logits: logits, labels: batch.labels)
+        let examples = batches.next()!
+        let loss = prepared.loss(examples, tokenizer: tokenizer, maximumLength: maximumLength)
         loss.backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = schedule.learningRate(atStep: step - 1, base: learningRate)
         optimizer.step()
         optimizer.zeroGradients()
+        let tokens = CausalLanguageModelingBatch(
+            examples: examples, tokenizer: tokenizer, maximumLength: maximumLength
+        )
+        .tokenCount
         run.seconds += (ContinuousClock.now - stepStart).seconds
-        run.tokens += batch.tokenCount
+        run.tokens += tokens
         run.curve.recordTraining(step: step, loss: loss.scalar)
         progress.record(
-            step: step, loss: loss.scalar, learningRate: optimizer.learningRate,
-            tokens: batch.tokenCount)
+            step: step, loss: loss.scalar, learningRate: optimizer.learningRate, tokens: tokens)
         if evalEvery > 0 && !heldOut.isEmpty && (step % evalEvery == 0 || step == steps) {
-            model.eval()
-            let heldOutLoss = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-            model.train()
+            let heldOutLoss = evaluationLoss(
+                prepared, on: heldOut, tokenizer: tokenizer, maximumLength: maximumLength)
+            prepared.train(true)
             run.curve.recordEvaluation(step: step, loss: heldOutLoss)
             printToStandardError(
                 "\(label) step \(step): held-out loss \(String(format: "%.4f", heldOutLoss))")
         }
     }
-    model.eval()
+    prepared.train(false)
     return run
 }
 
 /// The mean loss per completion token over `examples`, without gradients.
-func evaluationLoss(_ model: GPT2LMHeadModel, on examples: [TextExample], tokenizer: any Tokenizer)
-    -> Float
-{
-    withoutGradients {
+func evaluationLoss(
+    _ prepared: PreparedModel, on examples: [TextExample], tokenizer: any Tokenizer,
+    maximumLength: Int
+) -> Float {
+    prepared.train(false)
+    return withoutGradients {
         var total: Double = 0
         var count = 0
         for chunk in examples.chunked(into: 32) {
             let batch = CausalLanguageModelingBatch(
-                examples: chunk, tokenizer: tokenizer,
-                maximumLength: model.configuration.maximumPositions)
-            let logits = model(batch.tokenIDs, attentionMask: batch.attentionMask)
-            let loss = causalLanguageModelingLoss(logits: logits, labels: batch.labels).scalar
+                examples: chunk, tokenizer: tokenizer, maximumLength: maximumLength)
+            let loss = prepared.loss(chunk, tokenizer: tokenizer, maximumLength: maximumLength)
+                .scalar
             let predicted = batch.labels.reduce(0) {
                 $0 + $1.dropFirst().count { $0 != ignoredTarget }
             }

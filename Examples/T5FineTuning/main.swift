@@ -26,8 +26,14 @@ struct T5FineTuning: ParsableCommand {
     @Option(help: "A JSON Lines file of {\"input\": ..., \"target\": ...} to train on.")
     var data: String?
 
-    @Option(help: "What trains: lora, full or none.")
-    var method: Method = .lora
+    @Option(
+        help:
+            "What trains: lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, selective or none."
+    )
+    var method: TrainingMethod = .lora
+
+    @Option(help: "Virtual tokens (prompt, ptuning) or prefix positions (prefix).")
+    var virtualTokens = 10
 
     @Option(help: "Fine-tuning steps.")
     var steps = 600
@@ -97,10 +103,13 @@ struct T5FineTuning: ParsableCommand {
                     seed: recipe.seed)
                 var batches = ShuffledBatches(
                     examples, batchSize: recipe.batchSize, seed: recipe.seed)
-                let run = train(
-                    base, parameters: base.trainableParameters, batches: &batches,
-                    tokenizer: tokenizer, steps: recipe.steps, learningRate: recipe.learningRate,
-                    heldOut: [], evalEvery: 0, label: "pre-train")
+                let run = try train(
+                    PreparedModel(
+                        base: base, method: .full, rank: 1, alpha: 1, targets: nil, virtualTokens: 1
+                    ),
+                    batches: &batches, tokenizer: tokenizer, steps: recipe.steps,
+                    learningRate: recipe.learningRate, heldOut: [], evalEvery: 0, label: "pre-train"
+                )
                 try base.save(to: baseFolder)
                 try recipe.save(in: baseFolder)
                 summary.add(
@@ -130,56 +139,79 @@ struct T5FineTuning: ParsableCommand {
         }
         summary.add("examples", "\(training.count) training, \(heldOut.count) held out")
         let newTokens = heldOut.map { tokenizer.encode($0.completion).count }.max()! + 4
-        func exactMatch(_ model: T5ForConditionalGeneration) -> ExactMatchEvaluation {
-            ExactMatchEvaluation(heldOut) {
-                model.complete($0, tokenizer: tokenizer, maximumNewTokens: newTokens)
+        func exactMatch(_ prepared: PreparedModel) -> ExactMatchEvaluation {
+            prepared.train(false)
+            return withoutGradients {
+                ExactMatchEvaluation(heldOut) {
+                    prepared.complete($0, tokenizer: tokenizer, maximumNewTokens: newTokens)
+                }
             }
         }
-        let lossBefore = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-        let before = exactMatch(model)
+        let untouched = try PreparedModel(
+            base: model, method: .none, rank: 1, alpha: 1, targets: nil, virtualTokens: 1)
+        let lossBefore = evaluationLoss(untouched, on: heldOut, tokenizer: tokenizer)
+        let before = exactMatch(untouched)
         printToStandardError("Before fine-tuning: exact match \(before.formatted)")
 
         // The method decides what trains and how it is saved.
-        let prepared = try method.prepare(
-            model, rank: rank, alpha: alpha,
-            targets: targets.split(separator: ",").map(String.init), loadBase: loadBase)
-        let trainable = prepared.parameters.reduce(0) { $0 + $1.count }
-        let share = 100 * Double(trainable) / Double(model.parameterCount)
+        let targetNames = targets.split(separator: ",").map(String.init)
+        let calibrationSize = batchSize
+        let calibration = Array(training.prefix(4 * calibrationSize))
+        let prepared = try PreparedModel(
+            base: model, method: method, rank: rank, alpha: alpha, targets: targetNames,
+            virtualTokens: virtualTokens
+        ) {
+            // Selective tuning ranks the weights by their Fisher information on a few batches.
+            try ParameterSelection.ranked(
+                model: model, calibrationBatches: 4, criterion: .fisher, budget: .fraction(0.01)
+            ) { index in
+                untouched.loss(
+                    Array(calibration.dropFirst(index * calibrationSize).prefix(calibrationSize)),
+                    tokenizer: tokenizer, maximumLength: 512)
+            }
+        }
+        let trainable =
+            prepared.selection?.selectedCount
+            ?? prepared.trainable.reduce(0) { $0 + $1.parameter.count }
+        let total =
+            model.parameterCount
+            + (prepared.adapter?.promptEncoders.values.reduce(0) { $0 + $1.parameterCount } ?? 0)
         summary.add(
             "trainable params",
-            "\(formattedCount(trainable)) of \(formattedCount(model.parameterCount)) "
-                + "(\(String(format: "%.2f", share))%)")
+            "\(formattedCount(trainable)) of \(formattedCount(total)) "
+                + "(\(String(format: "%.2f", 100 * Double(trainable) / Double(total)))%)")
 
         var curve = LossCurve(title: "")
-        if !prepared.parameters.isEmpty {
+        if !prepared.trainable.isEmpty {
             let learningRate = learningRate ?? method.defaultLearningRate
             var batches = ShuffledBatches(training, batchSize: batchSize, seed: seed)
-            let run = train(
-                model, parameters: prepared.parameters, batches: &batches, tokenizer: tokenizer,
-                steps: steps, learningRate: learningRate, heldOut: heldOut, evalEvery: evalEvery,
+            let run = try train(
+                prepared, batches: &batches, tokenizer: tokenizer, steps: steps,
+                learningRate: learningRate, heldOut: heldOut, evalEvery: evalEvery,
                 label: method.rawValue)
             curve = run.curve
             summary.add("steps × batch", "\(steps) × \(batchSize), peak lr \(learningRate)")
             summary.add("seconds per step", String(format: "%.3f", run.seconds / Double(steps)))
             summary.add("tokens per second", formattedCount(Int(Double(run.tokens) / run.seconds)))
         }
-        let lossAfter = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-        let after = exactMatch(model)
+        let lossAfter = evaluationLoss(prepared, on: heldOut, tokenizer: tokenizer)
+        let after = exactMatch(prepared)
         summary.add("held-out loss", String(format: "%.4f → %.4f", lossBefore, lossAfter))
         summary.add("exact match before", before.formatted)
         summary.add("exact match after", after.formatted)
 
         // Save, load onto a fresh base, and check that nothing was lost on the way.
-        if let save = prepared.save {
+        if method != .none {
             let name = method == .lora ? "adapter" : method.rawValue
             let folder = URL(fileURLWithPath: out ?? ".peft-cache/t5-\(name)\(suffix)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try save(folder)
+            try prepared.save(to: folder)
             curve.title =
                 "t5-finetuning --method \(method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
-            let reloaded = try prepared.reload(folder)
-            reloaded.eval()
+            let reloaded = try PreparedModel(
+                base: loadBase(), method: method, rank: rank, alpha: alpha, targets: targetNames,
+                virtualTokens: virtualTokens, resumingFrom: folder)
             let again = exactMatch(reloaded)
             guard again.outcomes.map(\.generated) == after.outcomes.map(\.generated) else {
                 throw ReloadMismatch(
@@ -216,66 +248,63 @@ struct TrainingRun {
     var tokens: Int
 }
 
-/// Trains `parameters` for `steps` steps of AdamW with warmup and cosine decay, clipping the
-/// gradient norm at 1, and evaluates the held-out loss every `evalEvery` steps.
+/// Trains what `prepared` makes trainable for `steps` steps of AdamW with warmup and cosine decay,
+/// clipping the gradient norm at 1, and evaluates the held-out loss every `evalEvery` steps.
 func train(
-    _ model: T5ForConditionalGeneration, parameters: [Parameter], batches: inout ShuffledBatches,
-    tokenizer: any Tokenizer, steps: Int, learningRate: Float, heldOut: [TextExample],
-    evalEvery: Int, label: String
-) -> TrainingRun {
-    let optimizer = AdamW(parameters, learningRate: learningRate, beta2: 0.99, weightDecay: 0.01)
+    _ prepared: PreparedModel, batches: inout ShuffledBatches, tokenizer: any Tokenizer, steps: Int,
+    learningRate: Float, heldOut: [TextExample], evalEvery: Int, label: String
+) throws -> TrainingRun {
+    let parameters = prepared.trainable.map(\.parameter)
+    let optimizer = try prepared.makeOptimizer(learningRate: learningRate, beta2: 0.99)
     let schedule = LearningRateSchedule.cosine(warmupSteps: steps / 10, totalSteps: steps)
+    let startToken =
+        (prepared.base as? T5ForConditionalGeneration)?.configuration.decoderStartTokenID ?? 0
     var progress = ProgressReporter(label: label, totalSteps: steps, every: max(1, steps / 20))
     var run = TrainingRun(curve: LossCurve(title: label), seconds: 0, tokens: 0)
-    model.train()
+    prepared.train(true)
     for step in 1...steps {
         let stepStart = ContinuousClock.now
-        let batch = Seq2SeqBatch(
-            examples: batches.next()!, tokenizer: tokenizer,
-            decoderStartTokenID: model.configuration.decoderStartTokenID)
-        let logits = model(
-            inputIDs: batch.inputIDs, attentionMask: batch.attentionMask,
-            decoderInputIDs: batch.decoderInputIDs)
-        let loss = crossEntropy(logits: logits, targets: batch.flatLabels)
+        let examples = batches.next()!
+        let loss = prepared.loss(examples, tokenizer: tokenizer, maximumLength: 512)
         loss.backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = schedule.learningRate(atStep: step - 1, base: learningRate)
         optimizer.step()
         optimizer.zeroGradients()
+        let tokens = Seq2SeqBatch(
+            examples: examples, tokenizer: tokenizer, decoderStartTokenID: startToken
+        ).tokenCount
         run.seconds += (ContinuousClock.now - stepStart).seconds
-        run.tokens += batch.tokenCount
+        run.tokens += tokens
         run.curve.recordTraining(step: step, loss: loss.scalar)
         progress.record(
-            step: step, loss: loss.scalar, learningRate: optimizer.learningRate,
-            tokens: batch.tokenCount)
+            step: step, loss: loss.scalar, learningRate: optimizer.learningRate, tokens: tokens)
         if evalEvery > 0 && !heldOut.isEmpty && (step % evalEvery == 0 || step == steps) {
-            model.eval()
-            let heldOutLoss = evaluationLoss(model, on: heldOut, tokenizer: tokenizer)
-            model.train()
+            let heldOutLoss = evaluationLoss(prepared, on: heldOut, tokenizer: tokenizer)
+            prepared.train(true)
             run.curve.recordEvaluation(step: step, loss: heldOutLoss)
             printToStandardError(
                 "\(label) step \(step): held-out loss \(String(format: "%.4f", heldOutLoss))")
         }
     }
-    model.eval()
+    prepared.train(false)
     return run
 }
 
 /// The mean loss per target token over `examples`, without gradients.
-func evaluationLoss(
-    _ model: T5ForConditionalGeneration, on examples: [TextExample], tokenizer: any Tokenizer
-) -> Float {
-    withoutGradients {
+func evaluationLoss(_ prepared: PreparedModel, on examples: [TextExample], tokenizer: any Tokenizer)
+    -> Float
+{
+    prepared.train(false)
+    let startToken =
+        (prepared.base as? T5ForConditionalGeneration)?.configuration.decoderStartTokenID ?? 0
+    return withoutGradients {
         var total: Double = 0
         var count = 0
         for chunk in examples.chunked(into: 32) {
+            let loss = prepared.loss(chunk, tokenizer: tokenizer, maximumLength: 512).scalar
             let batch = Seq2SeqBatch(
-                examples: chunk, tokenizer: tokenizer,
-                decoderStartTokenID: model.configuration.decoderStartTokenID)
-            let logits = model(
-                inputIDs: batch.inputIDs, attentionMask: batch.attentionMask,
-                decoderInputIDs: batch.decoderInputIDs)
-            let loss = crossEntropy(logits: logits, targets: batch.flatLabels).scalar
+                examples: chunk, tokenizer: tokenizer, decoderStartTokenID: startToken)
             let predicted = batch.flatLabels.count { $0 != ignoredTarget }
             total += Double(loss) * Double(predicted)
             count += predicted

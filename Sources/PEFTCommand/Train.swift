@@ -231,8 +231,9 @@ struct Train: ParsableCommand {
             let ids = Array(tokenizer.encode(prompt).prefix(32))
             let start = ContinuousClock.now
             let count: Int
-            if let decoder: any CausalLanguageModel = prepared.adapter
-                ?? (prepared.base as? any CausalLanguageModel)
+            if prepared.base is any CausalLanguageModel,
+                let decoder: any CausalLanguageModel = prepared.adapter
+                    ?? (prepared.base as? any CausalLanguageModel)
             {
                 count = decoder.generate(prompt: ids, options: options).count
             } else {
@@ -299,7 +300,7 @@ struct Train: ParsableCommand {
                 throw CommandError("--task: unknown task '\(task)' (copy, flip, caps, yell)")
             }
             let generator = StringTaskGenerator(
-                format: isEncoderDecoder ? .inputTarget : .completion)
+                lengths: 3...6, format: isEncoderDecoder ? .inputTarget : .completion)
             return generator.split(
                 skills: [skill], trainingCount: 512, heldOutCount: evalExamples, seed: seed &+ 1)
         }

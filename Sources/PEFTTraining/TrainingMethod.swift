@@ -1,13 +1,31 @@
-import ArgumentParser
 import Foundation
-import PEFTTraining
 
-/// The methods `peft train` and `peft compare` run.
-enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
-    case lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, selective, none
+/// The fine-tuning methods the examples, `peft train` and `peft compare` run, each with defaults that
+/// suit the examples' tasks.
+public enum TrainingMethod: String, CaseIterable, Sendable {
+    /// LoRA on the family's default targets (or the given ones).
+    case lora
+    /// Every parameter trains.
+    case full
+    /// Prompt tuning, virtual tokens initialised from vocabulary rows.
+    case prompt
+    /// P-tuning with an MLP prompt encoder.
+    case ptuning
+    /// Prefix tuning with the reparameterisation MLP.
+    case prefix
+    /// IA3 on the family's default targets.
+    case ia3
+    /// Houlsby bottleneck adapters, reduction factor 8.
+    case adapter
+    /// BitFit: the biases only.
+    case bitfit
+    /// Sensitivity-ranked selection: Fisher scores, 1% of the weights, element by element.
+    case selective
+    /// Nothing trains: the base as it is.
+    case none
 
-    /// The learning rate that suits the method when `--lr` is not given.
-    var defaultLearningRate: Float {
+    /// The learning rate that suits the method when none is given.
+    public var defaultLearningRate: Float {
         switch self {
         case .lora, .ia3, .adapter, .bitfit, .selective: 3e-3
         case .prompt, .ptuning, .prefix: 3e-2
@@ -17,7 +35,7 @@ enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
     }
 
     /// The method's adapter configuration, when it has one.
-    func configuration(rank: Int, alpha: Float, targets: [String]?, virtualTokens: Int) -> (
+    public func configuration(rank: Int, alpha: Float, targets: [String]?, virtualTokens: Int) -> (
         any PEFTConfiguration
     )? {
         switch self {
@@ -43,17 +61,20 @@ enum TrainingMethod: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// A model with a method applied, ready to train: what runs forward, what trains, how it saves.
-struct PreparedModel {
-    let base: Module
-    let adapter: PEFTModel?
-    let method: TrainingMethod
+public struct PreparedModel {
+    /// The model the method was applied to.
+    public let base: Module
+    /// The container of the adapter, for methods that have one.
+    public let adapter: PEFTModel?
+    /// The method.
+    public let method: TrainingMethod
     /// The entries BitFit or sensitivity-ranked selection trains, and the base values they started from.
-    private(set) var selection: ParameterSelection?
+    public private(set) var selection: ParameterSelection?
     private(set) var original: [String: Tensor] = [:]
 
     /// Applies `method` to `base`, or with `resumingFrom`, restores the adapter (or the weights) a
     /// checkpoint saved, ready to train on.
-    init(
+    public init(
         base: Module, method: TrainingMethod, rank: Int, alpha: Float, targets: [String]?,
         virtualTokens: Int,
         resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
@@ -102,21 +123,23 @@ struct PreparedModel {
     }
 
     /// The optimizer: AdamW, or for a selection one that keeps state only for the chosen entries.
-    func makeOptimizer(learningRate: Float) throws -> any Optimizer {
+    public func makeOptimizer(learningRate: Float, beta2: Float = 0.999) throws -> any Optimizer {
         if let selection {
             return try SparseAdamW(
-                base, selection: selection, learningRate: learningRate, weightDecay: 0.01)
+                base, selection: selection, learningRate: learningRate, beta2: beta2,
+                weightDecay: 0.01)
         }
-        return AdamW(trainable.map(\.parameter), learningRate: learningRate, weightDecay: 0.01)
+        return AdamW(
+            trainable.map(\.parameter), learningRate: learningRate, beta2: beta2, weightDecay: 0.01)
     }
 
     /// The names the optimizer's state is saved under, in its parameters' order.
-    var optimizerParameterNames: [String] {
+    public var optimizerParameterNames: [String] {
         selection?.parameters.map(\.path) ?? trainable.map(\.name)
     }
 
     /// The parameters the optimizer updates, with the names their state is saved under.
-    var trainable: [(name: String, parameter: Parameter)] {
+    public var trainable: [(name: String, parameter: Parameter)] {
         if let adapter {
             let encoder = adapter.promptEncoders[adapter.activeAdapter]
             return base.namedParameters().filter { $0.parameter.isTrainable }.map {
@@ -131,13 +154,18 @@ struct PreparedModel {
         }
     }
 
-    func train(_ training: Bool) {
+    /// Switches the model (and a prompt encoder) between training and evaluation.
+    public func train(_ training: Bool) {
         if let adapter { adapter.train(training) } else { base.train(training) }
     }
 
     /// The mean loss of a batch of examples.
-    func loss(_ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int) -> Tensor {
-        if let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel) {
+    public func loss(_ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int)
+        -> Tensor
+    {
+        if base is any CausalLanguageModel,
+            let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel)
+        {
             let batch = CausalLanguageModelingBatch(
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
             let logits = decoder.logits(
@@ -158,8 +186,12 @@ struct PreparedModel {
     }
 
     /// Greedy completion of a prompt, for the exact-match evaluation.
-    func complete(_ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int) -> String {
-        if let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel) {
+    public func complete(_ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int)
+        -> String
+    {
+        if base is any CausalLanguageModel,
+            let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel)
+        {
             return decoder.complete(
                 prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
         }
@@ -168,7 +200,7 @@ struct PreparedModel {
     }
 
     /// Writes the trained result: an adapter folder, or the whole model for full fine-tuning and BitFit.
-    func save(to folder: URL) throws {
+    public func save(to folder: URL) throws {
         if let adapter { return try adapter.save(to: folder) }
         if let selection {
             return try selection.saveDelta(of: base, relativeTo: original, to: folder)

@@ -1,0 +1,4 @@
+import ArgumentParser
+import PEFTTraining
+
+extension TrainingMethod: ExpressibleByArgument {}
