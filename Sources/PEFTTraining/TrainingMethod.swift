@@ -27,7 +27,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     /// The learning rate that suits the method when none is given.
     public var defaultLearningRate: Float {
         switch self {
-        case .lora, .ia3, .adapter, .bitfit, .selective: 3e-3
+        case .lora, .adapter, .selective: 3e-3
+        // One vector per layer, or only the biases: few parameters that each need to move far.
+        case .ia3, .bitfit: 1e-1
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
