@@ -201,8 +201,10 @@ public struct PreparedModel {
         return model.complete(prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
     }
 
-    /// Writes the trained result: an adapter folder, or the whole model for full fine-tuning and BitFit.
+    /// Writes the trained result: an adapter folder, a compact delta for a selection, the whole model
+    /// for full fine-tuning, and nothing for `none`.
     public func save(to folder: URL) throws {
+        if method == .none { return }  // nothing trained, nothing to save
         if let adapter { return try adapter.save(to: folder) }
         if let selection {
             return try selection.saveDelta(of: base, relativeTo: original, to: folder)
