@@ -93,6 +93,26 @@ public struct PromptLearningSettings: Equatable, Sendable {
     }
 }
 
+/// A prompt-learning method's configuration: its own keys around the shared ``PromptLearningSettings``.
+public protocol PromptLearningConfiguration: PEFTConfiguration {
+    /// The settings every prompt-learning method shares.
+    var settings: PromptLearningSettings { get set }
+}
+
+extension PromptLearningConfiguration {
+    /// `task_type`.
+    public var taskType: String? {
+        get { settings.taskType }
+        set { settings.taskType = newValue }
+    }
+
+    /// `base_model_name_or_path`.
+    public var baseModelNameOrPath: String? {
+        get { settings.baseModelNameOrPath }
+        set { settings.baseModelNameOrPath = newValue }
+    }
+}
+
 /// How `prompt_tuning_init` starts the virtual tokens.
 public enum PromptTuningInitialization: Equatable, Sendable {
     /// Standard normal values (`RANDOM`).
@@ -104,7 +124,7 @@ public enum PromptTuningInitialization: Equatable, Sendable {
 }
 
 /// Prompt tuning's settings (`PROMPT_TUNING`): learned virtual-token embeddings.
-public struct PromptTuningConfiguration: PEFTConfiguration, Equatable {
+public struct PromptTuningConfiguration: PromptLearningConfiguration, Equatable {
     /// `PROMPT_TUNING`.
     public static let peftType = "PROMPT_TUNING"
     /// The shared prompt-learning settings.
@@ -118,17 +138,6 @@ public struct PromptTuningConfiguration: PEFTConfiguration, Equatable {
     public init(virtualTokens: Int = 20, initialization: PromptTuningInitialization = .random) {
         settings = PromptLearningSettings(virtualTokenCount: virtualTokens)
         self.initialization = initialization
-    }
-
-    /// `task_type`.
-    public var taskType: String? {
-        get { settings.taskType }
-        set { settings.taskType = newValue }
-    }
-    /// `base_model_name_or_path`.
-    public var baseModelNameOrPath: String? {
-        get { settings.baseModelNameOrPath }
-        set { settings.baseModelNameOrPath = newValue }
     }
 
     /// Reads PEFT's JSON; `TEXT` initialisation is recorded but not replayed (loading restores values).
@@ -182,7 +191,7 @@ public enum PTuningEncoderType: String, Codable, Sendable {
 }
 
 /// P-tuning's settings (`P_TUNING`): virtual tokens produced by a trainable prompt encoder.
-public struct PTuningConfiguration: PEFTConfiguration, Equatable {
+public struct PTuningConfiguration: PromptLearningConfiguration, Equatable {
     /// `P_TUNING`.
     public static let peftType = "P_TUNING"
     /// The shared prompt-learning settings.
@@ -204,17 +213,6 @@ public struct PTuningConfiguration: PEFTConfiguration, Equatable {
         settings = PromptLearningSettings(virtualTokenCount: virtualTokens)
         self.encoderType = encoderType
         self.encoderHiddenSize = encoderHiddenSize
-    }
-
-    /// `task_type`.
-    public var taskType: String? {
-        get { settings.taskType }
-        set { settings.taskType = newValue }
-    }
-    /// `base_model_name_or_path`.
-    public var baseModelNameOrPath: String? {
-        get { settings.baseModelNameOrPath }
-        set { settings.baseModelNameOrPath = newValue }
     }
 
     /// Reads PEFT's JSON.
@@ -246,7 +244,7 @@ public struct PTuningConfiguration: PEFTConfiguration, Equatable {
 }
 
 /// Prefix tuning's settings (`PREFIX_TUNING`): learned keys and values for every attention layer.
-public struct PrefixTuningConfiguration: PEFTConfiguration, Equatable {
+public struct PrefixTuningConfiguration: PromptLearningConfiguration, Equatable {
     /// `PREFIX_TUNING`.
     public static let peftType = "PREFIX_TUNING"
     /// The shared prompt-learning settings.
@@ -263,17 +261,6 @@ public struct PrefixTuningConfiguration: PEFTConfiguration, Equatable {
         settings = PromptLearningSettings(virtualTokenCount: virtualTokens)
         self.usesProjection = usesProjection
         self.encoderHiddenSize = encoderHiddenSize
-    }
-
-    /// `task_type`.
-    public var taskType: String? {
-        get { settings.taskType }
-        set { settings.taskType = newValue }
-    }
-    /// `base_model_name_or_path`.
-    public var baseModelNameOrPath: String? {
-        get { settings.baseModelNameOrPath }
-        set { settings.baseModelNameOrPath = newValue }
     }
 
     /// Reads PEFT's JSON.
