@@ -69,7 +69,10 @@ let package = Package(
         .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "PEFTTestSupport"]),
         .testTarget(name: "PEFTTrainingTests", dependencies: ["PEFTTraining", "PEFTTestSupport"]),
-        .testTarget(name: "PEFTCommandTests", dependencies: ["PEFTCommand", "PEFTModels", "PEFTTestSupport"]),
+        .testTarget(
+            name: "PEFTCommandTests",
+            dependencies: ["PEFTCommand", "GPTFineTuning", "T5FineTuning", "PEFTModels", "PEFTTestSupport"]
+        ),
         .testTarget(
             name: "PEFTSafeTensorsTests",
             dependencies: ["PEFTSafeTensors"],

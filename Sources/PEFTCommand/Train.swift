@@ -125,6 +125,10 @@ struct Train: ParsableCommand {
             }
         }
         let trainable = prepared.trainable
+        if let selection = prepared.selection {
+            // Which layers the ranking (or BitFit) chose.
+            printToStandardError("\(selection.report)")
+        }
         let learningRate = lr ?? method.defaultLearningRate
         let optimizer = try prepared.makeOptimizer(learningRate: learningRate)
         let optimizerNames = prepared.optimizerParameterNames

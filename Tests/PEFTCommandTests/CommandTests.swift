@@ -9,23 +9,24 @@ struct PEFTProcess {
     let standardOutput: String
     let standardError: String
 
-    static var executable: URL {
+    /// The built product `name` (`peft`, `gpt-finetuning`), found beside the test bundle.
+    static func executable(_ name: String) -> URL {
         let candidates = [
             Bundle.main.bundleURL,
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
         ]
         for directory in candidates {
-            let url = directory.appendingPathComponent("peft")
+            let url = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-            let parent = directory.deletingLastPathComponent().appendingPathComponent("peft")
+            let parent = directory.deletingLastPathComponent().appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: parent.path) { return parent }
         }
-        return candidates[0].appendingPathComponent("peft")
+        return candidates[0].appendingPathComponent(name)
     }
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], executable name: String = "peft") throws {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = Self.executable(name)
         process.arguments = arguments
         let output = Pipe()
         let error = Pipe()

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+@Suite("Example executables (smoke mode)")
+struct ExampleSmokeTests {
+    static let runs: [(String, String)] = [
+        ("gpt-finetuning", "lora"), ("gpt-finetuning", "prefix"), ("gpt-finetuning", "selective"),
+        ("t5-finetuning", "lora"), ("t5-finetuning", "ptuning"), ("t5-finetuning", "adapter"),
+    ]
+
+    @Test("Each example trains, saves, reloads and summarises in smoke mode", arguments: runs)
+    func smoke(executable: String, method: String) throws {
+        let folder = try temporaryFolder()
+        let run = try PEFTProcess(
+            [
+                "--smoke", "--method", method, "--cache",
+                folder.appendingPathComponent("base").path,
+                "--out", folder.appendingPathComponent("out").path,
+            ], executable: executable)
+        #expect(run.status == 0, "\(executable) \(method): \(run.standardError)")
+        #expect(run.standardOutput.contains("exact match after"))
+        #expect(run.standardOutput.contains("identical generations"), "\(run.standardOutput)")
+        #expect(
+            FileManager.default.fileExists(
+                atPath: folder.appendingPathComponent("out/loss_curve.svg").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: folder.appendingPathComponent("base/config.json").path))
+    }
+}
