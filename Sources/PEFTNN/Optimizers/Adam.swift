@@ -107,13 +107,17 @@ public class Adam: Optimizer {
         let average = state.average.pointer
         let squaredAverage = state.squaredAverage.pointer
         parameter.updateInPlace { value in
-            for index in value.indices {
-                value[index] *= shrink
-                let g = gradient[index] + coupledDecay * value[index]
-                average[index] = lerp(average[index], g, weight: averageWeight)
-                squaredAverage[index] = squaredAverage[index] * beta2 + squaredWeight * g * g
-                let denominator = squaredAverage[index].squareRoot() / biasCorrection2Root + epsilon
-                value[index] += negativeStepSize * average[index] / denominator
+            // Each element's update is independent: large tensors split across the cores.
+            forEachElementBlock(count: value.count) { range in
+                for index in range {
+                    value[index] *= shrink
+                    let g = gradient[index] + coupledDecay * value[index]
+                    average[index] = lerp(average[index], g, weight: averageWeight)
+                    squaredAverage[index] = squaredAverage[index] * beta2 + squaredWeight * g * g
+                    let denominator =
+                        squaredAverage[index].squareRoot() / biasCorrection2Root + epsilon
+                    value[index] += negativeStepSize * average[index] / denominator
+                }
             }
         }
         return state

@@ -59,8 +59,11 @@ enum ParallelLoops {
 }
 
 /// Runs `body` over `0..<count` in fixed blocks of 32K elements, in parallel when that pays.
+///
+/// The blocks depend only on `count`, so an elementwise `body` gives the same result on any number of
+/// threads; `body` must write only inside its own range.
 @inline(__always)
-func forEachElementBlock(count: Int, _ body: (Range<Int>) -> Void) {
+public func forEachElementBlock(count: Int, _ body: (Range<Int>) -> Void) {
     let blockSize = 1 << 15
     ParallelLoops.forEachBlock(rows: count, rowsPerBlock: blockSize, elementsPerRow: 1) {
         _, range in
