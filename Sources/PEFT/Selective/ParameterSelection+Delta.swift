@@ -42,6 +42,8 @@ extension ParameterSelection {
     /// is `tuned − base` rounded, or an adjacent Float32 when that one does not add back exactly.
     ///
     /// - Parameters:
+    ///   - model: The tuned model.
+    ///   - folder: Where the two files go; created if needed.
     ///   - base: The parameters' values before tuning, by path (``snapshot(of:)``). It must hold
     ///     every selected parameter; a parameter it holds outside the selection is checked to be
     ///     unchanged too.
@@ -101,7 +103,7 @@ extension ParameterSelection {
     ///
     /// - Throws: ``SelectiveTuningError`` naming the file and key for a missing or malformed file,
     ///   a parameter the model lacks, a missing or unexpected tensor, a tensor of the wrong shape,
-    ///   or an index that is out of range or out of order; ``SafeTensorsError`` for an unreadable
+    ///   or an index that is out of range or out of order; `SafeTensorsError` for an unreadable
     ///   safetensors file or indices that are not integers.
     @discardableResult
     public static func loadDelta(from folder: URL, into model: Module) throws -> ParameterSelection

@@ -37,6 +37,11 @@ extension ParameterSelection {
     /// ```
     ///
     /// - Parameters:
+    ///   - model: The model whose parameters are scored, unchanged by the call.
+    ///   - calibrationBatches: How many batches `loss` is called for.
+    ///   - criterion: Fisher (mean g²), first-order Taylor (mean |w·g|) or gradient magnitude.
+    ///   - budget: How many elements may be chosen, as a fraction of the candidates or a count.
+    ///   - granularity: Whether elements, rows or whole tensors are chosen.
     ///   - candidates: Which parameter paths may be chosen; the budget's fraction is of their
     ///     elements.
     ///   - loss: The scalar loss of calibration batch `b`, computed through `model`; last so it

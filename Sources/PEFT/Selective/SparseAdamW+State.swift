@@ -39,7 +39,7 @@ extension SparseAdamW {
     /// A parameter with none of its tensors in the file gets no state, as before its first
     /// gradient. Nothing changes unless the whole file is valid.
     ///
-    /// - Throws: ``OptimizerStateError`` if another optimizer wrote the file, it lacks a metadata
+    /// - Throws: `OptimizerStateError` if another optimizer wrote the file, it lacks a metadata
     ///   entry or tensor, holds a tensor for no parameter, a moment has the wrong shape, or the
     ///   stored indices differ from this optimizer's selection.
     public func loadState(from url: URL, parameterNames: [String]) throws {

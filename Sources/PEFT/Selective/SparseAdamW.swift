@@ -5,7 +5,7 @@ import PEFTTensor
 /// AdamW that updates only the selected entries of each parameter and keeps moments for those
 /// alone.
 ///
-/// For a selected element with gradient `g` at its parameter's `t`-th step, exactly as ``AdamW``:
+/// For a selected element with gradient `g` at its parameter's `t`-th step, exactly as `AdamW`:
 ///
 ///     p ← p·(1 − lr·λ)                 (decoupled weight decay)
 ///     m ← β₁·m + (1 − β₁)·g
@@ -15,7 +15,7 @@ import PEFTTensor
 /// An element outside the selection is neither decayed nor moved: it stays bit-identical, though
 /// autograd computes its gradient. The moments of a partly selected parameter hold one value per
 /// selected element, so the state is `2 ×` ``ParameterSelection/selectedCount`` values; for a
-/// whole-tensor selection (BitFit, a pattern) every step equals ``AdamW``'s bit for bit.
+/// whole-tensor selection (BitFit, a pattern) every step equals `AdamW`'s bit for bit.
 public final class SparseAdamW: Optimizer {
     /// The selected parameters, in the selection's order.
     public let parameters: [Parameter]
