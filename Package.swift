@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
         .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
-        .target(name: "PEFTTraining", dependencies: ["PEFT"]),
+        .target(
+            name: "PEFTTraining",
+            dependencies: ["PEFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
 
         // MARK: Command line
 

@@ -27,35 +27,11 @@ struct T5FineTuning: ParsableCommand {
     var data: String?
 
     @Option(
-        help:
-            "What trains: lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit, selective or none."
-    )
-    var method: TrainingMethod = .lora
-
-    @Option(help: "Virtual tokens (prompt, ptuning) or prefix positions (prefix).")
-    var virtualTokens = 10
-
-    @Option(help: "Fine-tuning steps.")
-    var steps = 600
-
-    @Option(help: "Examples per step.")
-    var batchSize = 16
-
-    @Option(
         name: .customLong("lr"), help: "Peak learning rate (default 3e-3 for lora, 5e-4 for full).")
     var learningRate: Float?
 
-    @Option(help: "LoRA rank.")
-    var rank = 8
-
-    @Option(help: "LoRA alpha; the update is scaled by alpha / rank.")
-    var alpha: Float = 16
-
     @Option(help: "Comma-separated names of the layers LoRA wraps.")
     var targets = "q,v"
-
-    @Option(help: "Seeds the fine-tuning data, the adapter and the batch order.")
-    var seed: UInt64 = 0
 
     @Option(
         help:
@@ -63,22 +39,15 @@ struct T5FineTuning: ParsableCommand {
     )
     var out: String?
 
-    @Option(help: "Evaluate the held-out loss every this many steps.")
-    var evalEvery = 50
-
-    @Option(help: "Pre-training steps of the example's own base model.")
-    var baseSteps: Int?
-
-    @Flag(help: "A handful of steps everywhere, on a tiny base: a check that finishes in seconds.")
-    var smoke = false
+    @OptionGroup var options: FineTuningOptions
 
     mutating func run() throws {
         let start = ContinuousClock.now
-        if smoke { (steps, batchSize, evalEvery) = (4, 4, 2) }
-        let suffix = smoke ? "-smoke" : ""
-        var summary = SummaryTable(title: "t5-finetuning --method \(method.rawValue)")
-        var recipe = smoke ? BaseRecipe.smoke : .standard
-        if let baseSteps { recipe.steps = baseSteps }
+        if options.smoke { (options.steps, options.batchSize, options.evalEvery) = (4, 4, 2) }
+        let suffix = options.smoke ? "-smoke" : ""
+        var summary = SummaryTable(title: "t5-finetuning --method \(options.method.rawValue)")
+        var recipe = options.smoke ? BaseRecipe.smoke : .standard
+        if let baseSteps = options.baseSteps { recipe.steps = baseSteps }
 
         // The base model: a Hugging Face folder, or the example's own, pre-trained once and cached.
         let tokenizer: any Tokenizer
@@ -129,12 +98,12 @@ struct T5FineTuning: ParsableCommand {
             let url = URL(fileURLWithPath: data)
             (training, heldOut) = try TextExample.load(
                 jsonLines: url, promptKey: "input", completionKey: "target"
-            ).splitHeldOut(seed: seed)
+            ).splitHeldOut(seed: options.seed)
             summary.add("task", url.lastPathComponent)
         } else {
             (training, heldOut) = recipe.generator.split(
-                skills: [.yell], trainingCount: smoke ? 64 : 2000,
-                heldOutCount: smoke ? 8 : 200, seed: seed)
+                skills: [.yell], trainingCount: options.smoke ? 64 : 2000,
+                heldOutCount: options.smoke ? 8 : 200, seed: options.seed)
             summary.add("task", "yell (flip, then caps), new to the base")
         }
         summary.add("examples", "\(training.count) training, \(heldOut.count) held out")
@@ -155,11 +124,12 @@ struct T5FineTuning: ParsableCommand {
 
         // The method decides what trains and how it is saved.
         let targetNames = targets.split(separator: ",").map(String.init)
-        let calibrationSize = batchSize
+        let calibrationSize = options.batchSize
         let calibration = Array(training.prefix(4 * calibrationSize))
         let prepared = try PreparedModel(
-            base: model, method: method, rank: rank, alpha: alpha, targets: targetNames,
-            virtualTokens: virtualTokens
+            base: model, method: options.method, rank: options.rank, alpha: options.alpha,
+            targets: targetNames,
+            virtualTokens: options.virtualTokens
         ) {
             // Selective tuning ranks the weights by their Fisher information on a few batches.
             try ParameterSelection.ranked(
@@ -183,15 +153,18 @@ struct T5FineTuning: ParsableCommand {
 
         var curve = LossCurve(title: "")
         if !prepared.trainable.isEmpty {
-            let learningRate = learningRate ?? method.defaultLearningRate
-            var batches = ShuffledBatches(training, batchSize: batchSize, seed: seed)
+            let learningRate = learningRate ?? options.method.defaultLearningRate
+            var batches = ShuffledBatches(
+                training, batchSize: options.batchSize, seed: options.seed)
             let run = try train(
-                prepared, batches: &batches, tokenizer: tokenizer, steps: steps,
-                learningRate: learningRate, heldOut: heldOut, evalEvery: evalEvery,
-                label: method.rawValue)
+                prepared, batches: &batches, tokenizer: tokenizer, steps: options.steps,
+                learningRate: learningRate, heldOut: heldOut, evalEvery: options.evalEvery,
+                label: options.method.rawValue)
             curve = run.curve
-            summary.add("steps × batch", "\(steps) × \(batchSize), peak lr \(learningRate)")
-            summary.add("seconds per step", String(format: "%.3f", run.seconds / Double(steps)))
+            summary.add(
+                "steps × batch", "\(options.steps) × \(options.batchSize), peak lr \(learningRate)")
+            summary.add(
+                "seconds per step", String(format: "%.3f", run.seconds / Double(options.steps)))
             summary.add("tokens per second", formattedCount(Int(Double(run.tokens) / run.seconds)))
         }
         let lossAfter = evaluationLoss(prepared, on: heldOut, tokenizer: tokenizer)
@@ -201,17 +174,18 @@ struct T5FineTuning: ParsableCommand {
         summary.add("exact match after", after.formatted)
 
         // Save, load onto a fresh base, and check that nothing was lost on the way.
-        if method != .none {
-            let name = method == .lora ? "adapter" : method.rawValue
+        if options.method != .none {
+            let name = options.method == .lora ? "adapter" : options.method.rawValue
             let folder = URL(fileURLWithPath: out ?? ".peft-cache/t5-\(name)\(suffix)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try prepared.save(to: folder)
             curve.title =
-                "t5-finetuning --method \(method.rawValue): exact match \(after.formatted)"
+                "t5-finetuning --method \(options.method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
             let reloaded = try PreparedModel(
-                base: loadBase(), method: method, rank: rank, alpha: alpha, targets: targetNames,
-                virtualTokens: virtualTokens, resumingFrom: folder)
+                base: loadBase(), method: options.method, rank: options.rank, alpha: options.alpha,
+                targets: targetNames,
+                virtualTokens: options.virtualTokens, resumingFrom: folder)
             let again = exactMatch(reloaded)
             guard again.outcomes.map(\.generated) == after.outcomes.map(\.generated) else {
                 throw ReloadMismatch(

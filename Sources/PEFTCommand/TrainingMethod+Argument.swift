@@ -1,4 +1,0 @@
-import ArgumentParser
-import PEFTTraining
-
-extension TrainingMethod: ExpressibleByArgument {}
