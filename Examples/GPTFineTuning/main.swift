@@ -244,16 +244,13 @@ func train(
     for step in 1...steps {
         let stepStart = ContinuousClock.now
         let examples = batches.next()!
-        let loss = prepared.loss(examples, tokenizer: tokenizer, maximumLength: maximumLength)
+        let (loss, tokens) = prepared.measuredLoss(
+            examples, tokenizer: tokenizer, maximumLength: maximumLength)
         loss.backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = schedule.learningRate(atStep: step - 1, base: learningRate)
         optimizer.step()
         optimizer.zeroGradients()
-        let tokens = CausalLanguageModelingBatch(
-            examples: examples, tokenizer: tokenizer, maximumLength: maximumLength
-        )
-        .tokenCount
         run.seconds += (ContinuousClock.now - stepStart).seconds
         run.tokens += tokens
         run.curve.recordTraining(step: step, loss: loss.scalar)

@@ -231,23 +231,19 @@ func train(
     let parameters = prepared.trainable.map(\.parameter)
     let optimizer = try prepared.makeOptimizer(learningRate: learningRate, beta2: 0.99)
     let schedule = LearningRateSchedule.cosine(warmupSteps: steps / 10, totalSteps: steps)
-    let startToken =
-        (prepared.base as? T5ForConditionalGeneration)?.configuration.decoderStartTokenID ?? 0
     var progress = ProgressReporter(label: label, totalSteps: steps, every: max(1, steps / 20))
     var run = TrainingRun(curve: LossCurve(title: label), seconds: 0, tokens: 0)
     prepared.train(true)
     for step in 1...steps {
         let stepStart = ContinuousClock.now
         let examples = batches.next()!
-        let loss = prepared.loss(examples, tokenizer: tokenizer, maximumLength: 512)
+        let (loss, tokens) = prepared.measuredLoss(
+            examples, tokenizer: tokenizer, maximumLength: 512)
         loss.backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = schedule.learningRate(atStep: step - 1, base: learningRate)
         optimizer.step()
         optimizer.zeroGradients()
-        let tokens = Seq2SeqBatch(
-            examples: examples, tokenizer: tokenizer, decoderStartTokenID: startToken
-        ).tokenCount
         run.seconds += (ContinuousClock.now - stepStart).seconds
         run.tokens += tokens
         run.curve.recordTraining(step: step, loss: loss.scalar)

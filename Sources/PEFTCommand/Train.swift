@@ -155,14 +155,11 @@ struct Train: ParsableCommand {
             var stepLoss: Float = 0
             var tokens = 0
             for _ in 0..<gradientAccumulation {
-                let batch = batches.next()!
-                let loss =
-                    prepared.loss(batch, tokenizer: tokenizer, maximumLength: maximumLength)
-                    * (1 / Float(gradientAccumulation))
+                let measured = prepared.measuredLoss(
+                    batches.next()!, tokenizer: tokenizer, maximumLength: maximumLength)
+                let loss = measured.loss * (1 / Float(gradientAccumulation))
                 stepLoss += loss.scalar
-                tokens += batch.reduce(0) {
-                    $0 + tokenizer.encode($1.prompt).count + tokenizer.encode($1.completion).count
-                }
+                tokens += measured.tokens
                 loss.backward()
             }
             clipGradientNorm(trainable.map(\.parameter), maxNorm: 1)

@@ -165,6 +165,16 @@ public struct PreparedModel {
     public func loss(_ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int)
         -> Tensor
     {
+        measuredLoss(examples, tokenizer: tokenizer, maximumLength: maximumLength).loss
+    }
+
+    /// The mean loss of a batch and the number of tokens in it that are not padding, from one
+    /// tokenization (the progress line needs the count; tokenizing again would double the work).
+    public func measuredLoss(
+        _ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int
+    )
+        -> (loss: Tensor, tokens: Int)
+    {
         if base is any CausalLanguageModel,
             let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel)
         {
@@ -172,7 +182,9 @@ public struct PreparedModel {
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
             let logits = decoder.logits(
                 DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
-            return causalLanguageModelingLoss(logits: logits, labels: batch.labels)
+            return (
+                causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount
+            )
         }
         let model: any Seq2SeqLanguageModel = adapter ?? (base as! any Seq2SeqLanguageModel)
         let batch = Seq2SeqBatch(
@@ -184,7 +196,7 @@ public struct PreparedModel {
         let logits = model.decode(
             DecoderInputs(tokenIDs: batch.decoderInputIDs), encoderOutput: encoded,
             encoderMask: batch.attentionMask)
-        return crossEntropy(logits: logits, targets: batch.flatLabels)
+        return (crossEntropy(logits: logits, targets: batch.flatLabels), batch.tokenCount)
     }
 
     /// Greedy completion of a prompt, for the exact-match evaluation.

@@ -82,9 +82,17 @@ struct OptimizerFixture: Decodable {
         case clipGradNorm = "clip_grad_norm"
     }
 
+    /// The fixture, read once; a missing or malformed file stops the suite with a message naming
+    /// it, since every test here depends on it.
     static let shared: OptimizerFixture = {
-        let data = try! Data(contentsOf: Fixtures.url("optimizers.json"))
-        return try! JSONDecoder().decode(OptimizerFixture.self, from: data)
+        let url = Fixtures.url("optimizers.json")
+        do {
+            return try JSONDecoder().decode(OptimizerFixture.self, from: Data(contentsOf: url))
+        } catch {
+            preconditionFailure(
+                "\(url.path) could not be read (\(error)); regenerate it with Scripts/fixtures/make_optimizer_fixtures.py"
+            )
+        }
     }()
 
     /// The run of the optimizer called `name` in the fixture.

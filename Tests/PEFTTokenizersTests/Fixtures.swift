@@ -38,9 +38,18 @@ enum Fixtures {
         folder.appendingPathComponent(name)
     }
 
+    /// The expected ids, read once; a missing or malformed file stops the suite with a message naming
+    /// it, since the parity tests' arguments are built from it.
     static let expected: [String: ExpectedTokenizer] = {
-        let data = try! Data(contentsOf: folder.appendingPathComponent("expected.json"))
-        return try! JSONDecoder().decode([String: ExpectedTokenizer].self, from: data)
+        let url = folder.appendingPathComponent("expected.json")
+        do {
+            return try JSONDecoder().decode(
+                [String: ExpectedTokenizer].self, from: Data(contentsOf: url))
+        } catch {
+            preconditionFailure(
+                "\(url.path) could not be read (\(error)); regenerate it with Scripts/fixtures/make_tokenizer_fixtures.py"
+            )
+        }
     }()
 }
 
