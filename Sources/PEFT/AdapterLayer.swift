@@ -3,10 +3,12 @@ import PEFTTensor
 
 /// A module a method put in place of a base layer to carry named adapters (LoRA, IA3, ...).
 ///
-/// The container (``PEFTModel``) manages adapters through this protocol alone: which exist, which are
-/// active, which tensors each saves, and how to take the layer out again.
+/// ``PEFTModel`` manages adapters through this protocol alone: which exist, which are active, which
+/// tensors each saves, merging, and how to take the layer out again. A method from outside the library
+/// conforms its layer to it (most conveniently through ``AdapterSetLayer``, which answers everything
+/// but the tensors and the merge from an ``AdapterSet``).
 public protocol AdapterLayer: Module {
-    /// The names of the adapters this layer carries.
+    /// The names of the adapters this layer carries, in the order they were added.
     var adapterNames: [String] { get }
     /// The adapters whose contribution the forward pass adds.
     var activeAdapters: [String] { get set }
@@ -14,10 +16,17 @@ public protocol AdapterLayer: Module {
     var isDisabled: Bool { get set }
     /// The adapter's tensors keyed as PEFT writes them relative to this layer (`lora_A.weight`).
     func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)]
-    /// Removes an adapter.
-    func removeAdapter(named name: String)
+    /// Removes an adapter (unmerging it first if it is merged).
+    func removeAdapter(named name: String) throws
     /// The layer this one wraps, which takes its place again on unload.
     var baseModule: Module { get }
+    /// The adapters folded into the base weights, in the order they were merged.
+    var mergedAdapters: [String] { get }
+    /// Folds the adapter into the base weights; with `safe`, a non-finite result throws and leaves the
+    /// layer as it was. Methods that cannot merge throw.
+    func merge(_ name: String, safe: Bool) throws
+    /// Takes a merged adapter back out of the base weights.
+    func unmerge(_ name: String) throws
 }
 
 extension AdapterLayer {

@@ -77,7 +77,7 @@ struct ModulesToSave {
     }
 
     /// The adapter's copies as savable parameters: the live ones when it is resident.
-    func tensors(adapter: String, activeAdapter: String, in model: Module) -> [(
+    func tensors(adapter: String, activeAdapter: String?, in model: Module) -> [(
         key: String, parameter: Parameter
     )] {
         guard let paths = owned[adapter] else { return [] }

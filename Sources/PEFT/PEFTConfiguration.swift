@@ -2,13 +2,26 @@ import Foundation
 
 /// The settings of one adapter: plain data with Hugging Face PEFT's defaults, stored as
 /// `adapter_config.json` with PEFT's keys so the same file works in Python.
+///
+/// A configuration names the method that applies it, so ``PEFTModel`` can drive any method, including
+/// one defined outside this library, from its configuration alone. Register the type with
+/// ``AdapterConfigurationRegistry/register(_:)`` to make folders of its `peft_type` loadable.
 public protocol PEFTConfiguration: Codable, Sendable {
+    /// The method that applies this configuration to a model.
+    associatedtype Method: PEFTMethod where Method.Configuration == Self
     /// PEFT's `peft_type` for this method (`LORA`, `IA3`, `PROMPT_TUNING`, ...).
     static var peftType: String { get }
     /// `task_type`: `CAUSAL_LM`, `SEQ_2_SEQ_LM`, or `nil`.
     var taskType: String? { get set }
     /// `base_model_name_or_path`, recorded for the reader.
     var baseModelNameOrPath: String? { get set }
+    /// `modules_to_save`: whole modules the adapter trains in full and saves beside its own tensors.
+    var modulesToSave: [String]? { get }
+}
+
+extension PEFTConfiguration {
+    /// No module is saved in full unless the configuration says so.
+    public var modulesToSave: [String]? { nil }
 }
 
 /// Encoding helpers for configurations whose JSON fields take several shapes, as PEFT's do.

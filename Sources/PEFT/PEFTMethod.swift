@@ -1,36 +1,88 @@
+import Foundation
 import PEFTNN
 
 /// A fine-tuning method that attaches its own trainable parts to a model and trains only those.
 ///
-/// Each method has a configuration type (``PEFTConfiguration``, stored as `adapter_config.json`), puts
-/// a named adapter into any `Module` tree (wrapping layers, like LoRA) or beside it (a prompt encoder,
-/// like prompt tuning), and lists the adapter's tensors under the keys PEFT writes to
-/// `adapter_model.safetensors`. ``PEFTModel`` drives every method through this protocol.
+/// A method is three pieces, and none of them needs to live in this library: its configuration type
+/// (``PEFTConfiguration``, whose ``PEFTConfiguration/Method`` names the method), its adapter layer
+/// (an ``AdapterLayer``, usually through ``AdapterSetLayer``), and ``apply(_:in:)``, which puts the
+/// layers in place. ``PEFTModel`` then adds, switches, disables, deletes, saves, loads and merges the
+/// method's adapters through these protocols alone.
 public protocol PEFTMethod {
     /// The method's settings.
     associatedtype Configuration: PEFTConfiguration
 
-    /// Inserts the adapter `adapterName` into `model`; returns the prompt encoder the container keeps
-    /// beside the model for methods that change the inputs instead of the layers, or `nil`.
+    /// Inserts the adapter ``AdapterContext/adapterName`` into ``AdapterContext/model``, and returns
+    /// what the container keeps beside the model for it: a prompt encoder for methods that change the
+    /// inputs instead of the layers, shared tensors for methods whose layers share them, or nothing.
     ///
-    /// `modelType` (`gpt2`, `t5`) selects the family's default targets. The method does not decide what
-    /// trains; the container does, after the adapter exists.
-    static func apply(
-        _ configuration: inout Configuration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)?
+    /// The method may fill in values it resolved (default targets, `fan_in_fan_out`), which are saved.
+    /// It does not decide what trains; the container does, after the adapter exists.
+    static func apply(_ configuration: inout Configuration, in context: AdapterContext) throws
+        -> AdapterAttachment
 
     /// The adapter's tensors inside the model, keyed as in `adapter_model.safetensors`
-    /// (`base_model.model.transformer.h.0.attn.c_attn.lora_A.weight`); empty for prompt methods, whose
-    /// file holds the encoder's `prompt_embeddings`.
+    /// (`base_model.model.transformer.h.0.attn.c_attn.lora_A.weight`).
+    ///
+    /// The default lists every adapter layer's ``AdapterLayer/adapterParameters(named:)`` under
+    /// ``AdapterFolder/keyPrefix`` and the layer's path.
     static func adapterTensors(
         in model: Module, adapterName: String, configuration: Configuration
     ) -> [(key: String, parameter: Parameter)]
+
+    /// Whether the method's adapters fold into the base weights (``PEFTModel/merge(adapters:safe:)``).
+    static var mergesIntoBase: Bool { get }
+
+    /// Reads the adapter's weights when the method keeps them in a layout of its own; returns `false`
+    /// (the default) to have ``adapterTensors(in:adapterName:configuration:)`` filled from
+    /// `adapter_model.safetensors` by key.
+    static func loadWeights(
+        from folder: URL, into model: Module, configuration: Configuration,
+        attachment: AdapterAttachment
+    ) throws -> Bool
+
+    /// Writes the adapter's weights in a layout of its own (configuration included); returns `false`
+    /// (the default) to have the container write `adapter_model.safetensors` and
+    /// `adapter_config.json`.
+    static func saveWeights(
+        to folder: URL, from model: Module, configuration: Configuration,
+        attachment: AdapterAttachment
+    ) throws -> Bool
 }
 
 extension PEFTMethod {
-    /// Methods that do not touch the model's layers have no tensors inside it.
+    /// Every adapter layer's tensors for the adapter, keyed as PEFT saves them.
     public static func adapterTensors(
         in model: Module, adapterName: String, configuration: Configuration
-    ) -> [(key: String, parameter: Parameter)] { [] }
+    ) -> [(key: String, parameter: Parameter)] {
+        layerTensors(in: model, adapterName: adapterName)
+    }
+
+    /// Methods do not merge unless they say so.
+    public static var mergesIntoBase: Bool { false }
+
+    /// The standard layout.
+    public static func loadWeights(
+        from folder: URL, into model: Module, configuration: Configuration,
+        attachment: AdapterAttachment
+    ) throws -> Bool { false }
+
+    /// The standard layout.
+    public static func saveWeights(
+        to folder: URL, from model: Module, configuration: Configuration,
+        attachment: AdapterAttachment
+    ) throws -> Bool { false }
+
+    /// The tensors of every adapter layer that carries `adapterName`, keyed as PEFT saves them.
+    public static func layerTensors(in model: Module, adapterName: String) -> [(
+        key: String, parameter: Parameter
+    )] {
+        model.namedModules().flatMap { path, module -> [(key: String, parameter: Parameter)] in
+            guard let layer = module as? any AdapterLayer, layer.adapterNames.contains(adapterName)
+            else { return [] }
+            return layer.adapterParameters(named: adapterName).map {
+                (AdapterFolder.keyPrefix + "\(path).\($0.key)", $0.parameter)
+            }
+        }
+    }
 }

@@ -24,24 +24,14 @@ public enum AdapterFolder {
             throw AdapterError.folder(path: url.path, reason: "missing file")
         }
         let type = try AdapterConfigurationFile.peftType(of: data, file: url.path)
-        guard let configurationType = registeredConfigurations[type] else {
-            let supported = registeredConfigurations.keys.sorted().joined(separator: ", ")
+        guard let configurationType = AdapterConfigurationRegistry.configurationType(for: type) else {
+            let supported = AdapterConfigurationRegistry.registeredTypes.joined(separator: ", ")
             throw AdapterError.folder(
                 path: url.path,
                 reason: "peft_type '\(type)' is not supported (supported: \(supported))")
         }
         return try AdapterConfigurationFile.decode(configurationType, from: data, file: url.path)
     }
-
-    /// The configuration types by `peft_type`.
-    static let registeredConfigurations: [String: any PEFTConfiguration.Type] = [
-        LoRAConfiguration.peftType: LoRAConfiguration.self,
-        PromptTuningConfiguration.peftType: PromptTuningConfiguration.self,
-        PTuningConfiguration.peftType: PTuningConfiguration.self,
-        PrefixTuningConfiguration.peftType: PrefixTuningConfiguration.self,
-        IA3Configuration.peftType: IA3Configuration.self,
-        BottleneckConfiguration.peftType: BottleneckConfiguration.self,
-    ]
 }
 
 extension PEFTModel {
@@ -50,10 +40,11 @@ extension PEFTModel {
     /// With `isTrainable`, a prompt encoder saved beside the adapter (`prompt_encoder.safetensors`) comes
     /// back too, so training continues exactly where it stopped.
     public static func load(
-        _ base: Module, from folder: URL, adapterName: String = "default", isTrainable: Bool = false
-    ) throws -> PEFTModel {
+        _ base: Base, from folder: URL, adapterName: String = "default", isTrainable: Bool = false
+    ) throws -> PEFTModel<Base> {
         let configuration = try AdapterFolder.readConfiguration(from: folder)
-        let model = try PEFTModel(base, configuration: configuration, adapterName: adapterName)
+        let model = try PEFTModel(
+            base, configuration: configuration, adapterName: adapterName, loading: true)
         try model.loadWeights(from: folder, adapterName: adapterName, resumable: isTrainable)
         if !isTrainable {
             for parameter in model.trainableParameters { parameter.isTrainable = false }
@@ -64,21 +55,45 @@ extension PEFTModel {
     /// Adds the adapter saved in `folder` under `name`, without activating it.
     public func loadAdapter(from folder: URL, as name: String) throws {
         let configuration = try AdapterFolder.readConfiguration(from: folder)
-        try addAdapter(name, configuration: configuration)
+        try addAdapter(name, configuration: configuration, loading: true)
         let previous = activeAdapter
-        try setAdapter(name)
-        defer { try? setAdapter(previous) }
-        try loadWeights(from: folder, adapterName: name, resumable: false)
+        do {
+            try setAdapter(name)
+            try loadWeights(from: folder, adapterName: name, resumable: false)
+        } catch {
+            if let previous { try? setAdapter(previous) }
+            try? deleteAdapter(name)
+            throw error
+        }
+        if let previous { try setAdapter(previous) }
     }
 
-    /// Fills the adapter's tensors from `adapter_model.safetensors`, checking every key and shape first.
+    /// Fills the adapter's tensors from its folder: the method's own layout if it has one, else
+    /// `adapter_model.safetensors`, checking every key and shape before any value changes.
     func loadWeights(from folder: URL, adapterName: String, resumable: Bool) throws {
+        guard let configuration = configurations[adapterName] else {
+            throw AdapterError.unknownAdapter(adapterName, known: adapterNames)
+        }
+        try loadWeights(
+            from: folder, adapterName: adapterName, configuration: configuration,
+            resumable: resumable)
+    }
+
+    private func loadWeights<C: PEFTConfiguration>(
+        from folder: URL, adapterName: String, configuration: C, resumable: Bool
+    ) throws {
+        if try C.Method.loadWeights(
+            from: folder, into: base, configuration: configuration,
+            attachment: attachment(of: adapterName))
+        {
+            return
+        }
         let url = folder.appendingPathComponent(AdapterFolder.weightsFile)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw AdapterError.folder(path: url.path, reason: "missing file")
         }
         let file = try SafeTensorsFile(contentsOf: url)
-        var expected = tensors(of: configurations[adapterName]!, adapterName: adapterName)
+        var expected = tensors(of: configuration, adapterName: adapterName)
         let encoder = promptEncoders[adapterName]
         let encoderFile = folder.appendingPathComponent(AdapterFolder.promptEncoderFile)
         let resumesEncoder =
@@ -136,6 +151,7 @@ extension PEFTModel {
             let destination = name == "default" ? folder : folder.appendingPathComponent(name)
             try FileManager.default.createDirectory(
                 at: destination, withIntermediateDirectories: true)
+            if try saveCustomLayout(configuration, adapterName: name, to: destination) { continue }
             var writer = SafeTensorsWriter(metadata: ["format": "pt"])
             for (key, parameter) in tensors(of: configuration, adapterName: name) {
                 try writer.add(key, shape: parameter.shape, values: parameter.value.scalars)
@@ -155,5 +171,13 @@ extension PEFTModel {
                     to: destination.appendingPathComponent(AdapterFolder.configurationFile),
                     options: .atomic)
         }
+    }
+
+    private func saveCustomLayout<C: PEFTConfiguration>(
+        _ configuration: C, adapterName: String, to folder: URL
+    ) throws -> Bool {
+        try C.Method.saveWeights(
+            to: folder, from: base, configuration: configuration,
+            attachment: attachment(of: adapterName))
     }
 }

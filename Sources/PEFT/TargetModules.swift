@@ -9,7 +9,7 @@ public enum TargetModules: Equatable, Sendable {
     case pattern(String)
     /// Every linear layer except the output head (`all-linear`).
     case allLinear
-    /// The model family's default (GPT-2: `c_attn`; T5: `q`, `v`).
+    /// The model family's default for the method (``AdaptableModel/defaultTargetModules(for:)``).
     case automatic
 
     /// Whether the module at `path` is named by this target (type checks happen elsewhere).
@@ -75,7 +75,7 @@ func closestNames(to requested: String, among candidates: [String], limit: Int =
 /// closest ones. The bases inside layers a method already wrapped are never matched again.
 func matchModules(
     in model: Module, targets: TargetModules, excluded: TargetModules?, layersToTransform: [Int]?,
-    layersPattern: [String]?, isSupported: (Module) -> Bool
+    layersPattern: [String]?, outputHeads: [String], isSupported: (Module) -> Bool
 ) throws -> [String] {
     let modules = model.namedModules()
     let wrappedBases = Set(
@@ -91,7 +91,7 @@ func matchModules(
         let named: Bool
         switch targets {
         case .allLinear:
-            named = module is any LinearLayer && path.split(separator: ".").last != "lm_head"
+            named = module is any LinearLayer && !outputHeads.contains(path)
         default: named = try targets.matches(path)
         }
         guard named else { continue }

@@ -33,7 +33,7 @@ struct Forward: ParsableCommand {
             guard decoderInputIDs == nil else {
                 throw CommandError("--decoder-input-ids: \(options.model) is a decoder-only model")
             }
-            let model: any CausalLanguageModel = peft ?? gpt2
+            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? gpt2
             guard ids.count <= model.maximumLength else {
                 throw CommandError(
                     "--input-ids: \(ids.count) tokens exceed the \(model.maximumLength) positions left"
@@ -47,7 +47,7 @@ struct Forward: ParsableCommand {
             try checkRange(
                 decoderIDs, vocabularySize: t5.configuration.vocabularySize,
                 option: "--decoder-input-ids")
-            let model: any Seq2SeqLanguageModel = peft ?? t5
+            let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? t5
             logits = withoutGradients {
                 let input = DecoderInputs(tokenIDs: [ids])
                 return model.decode(

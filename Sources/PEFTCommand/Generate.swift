@@ -51,7 +51,7 @@ struct Generate: ParsableCommand {
             try checkRange(
                 ids, vocabularySize: gpt2.configuration.vocabularySize,
                 option: "--prompt (tokenized)")
-            let model: any CausalLanguageModel = peft ?? gpt2
+            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? gpt2
             guard ids.count < model.maximumLength else {
                 throw CommandError(
                     "--prompt: \(ids.count) tokens leave no room in the model's positions")
@@ -66,7 +66,7 @@ struct Generate: ParsableCommand {
             try checkRange(
                 ids, vocabularySize: t5.configuration.vocabularySize, option: "--prompt (tokenized)"
             )
-            let model: any Seq2SeqLanguageModel = peft ?? t5
+            let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? t5
             let generated = model.generate(
                 input: DecoderInputs(tokenIDs: [ids]), options: generation)
             print(tokenizer.decode(generated, skippingSpecialTokens: true))

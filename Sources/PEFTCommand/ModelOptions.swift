@@ -12,15 +12,10 @@ struct ModelOptions: ParsableArguments {
     var adapter: String?
 
     /// The model, with the adapter applied when one is given, in evaluation mode.
-    func load() throws -> (model: LoadedModel, adapter: PEFTModel?) {
+    func load() throws -> (model: LoadedModel, adapter: (any PEFTModelProtocol)?) {
         let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
-        let module: Module
-        switch loaded {
-        case .gpt2(let gpt2): module = gpt2
-        case .t5(let t5): module = t5
-        }
-        let peft = try adapter.map { try PEFTModel.load(module, from: URL(fileURLWithPath: $0)) }
-        module.eval()
+        let peft = try adapter.map { try loadPEFTModel(loaded.model, from: URL(fileURLWithPath: $0)) }
+        loaded.model.eval()
         return (loaded, peft)
     }
 }

@@ -232,16 +232,13 @@ struct Train: ParsableCommand {
             let ids = Array(tokenizer.encode(prompt).prefix(32))
             let start = ContinuousClock.now
             let count: Int
-            if prepared.base is any CausalLanguageModel,
-                let decoder: any CausalLanguageModel = prepared.adapter
-                    ?? (prepared.base as? any CausalLanguageModel)
-            {
+            if let decoder = prepared.causal {
                 count = decoder.generate(prompt: ids, options: options).count
-            } else {
-                let model: any Seq2SeqLanguageModel =
-                    prepared.adapter ?? (prepared.base as! any Seq2SeqLanguageModel)
+            } else if let model = prepared.seq2Seq {
                 count =
                     model.generate(input: DecoderInputs(tokenIDs: [ids]), options: options).count
+            } else {
+                count = 0
             }
             return Double(count) / max((ContinuousClock.now - start).seconds, 1e-9)
         }
@@ -251,11 +248,11 @@ struct Train: ParsableCommand {
             return (unmerged, nil)
         }
         try adapter.merge()
-        defer { adapter.unmerge() }
+        defer { try? adapter.unmerge() }
         return (unmerged, measure())
     }
 
-    func loadBase() throws -> (Module, any Tokenizer) {
+    func loadBase() throws -> (any AdaptableModel, any Tokenizer) {
         if let model {
             let folder = URL(fileURLWithPath: model)
             if let tokenizer, tokenizer != "byte" {

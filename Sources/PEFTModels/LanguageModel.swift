@@ -1,22 +1,6 @@
 import PEFTNN
 import PEFTTensor
 
-/// A model built from a Hugging Face architecture, which names its family for default targets.
-public protocol HuggingFaceModel: AnyObject {
-    /// The `model_type` of `config.json` (`gpt2`, `t5`).
-    var modelType: String { get }
-}
-
-extension GPT2LMHeadModel: HuggingFaceModel {
-    /// `gpt2`.
-    public var modelType: String { configuration.modelType }
-}
-
-extension T5ForConditionalGeneration: HuggingFaceModel {
-    /// `t5`.
-    public var modelType: String { configuration.modelType }
-}
-
 /// A decoder-only language model that generation can drive: GPT-2, or a PEFT-wrapped one.
 public protocol CausalLanguageModel: AnyObject {
     /// Logits `[B, T, V]` for the inputs.
@@ -37,6 +21,8 @@ public protocol Seq2SeqLanguageModel: AnyObject {
     func encode(_ inputs: DecoderInputs) -> Tensor
     /// Decoder logits `[B, T_dec, V]`.
     func decode(_ inputs: DecoderInputs, encoderOutput: Tensor, encoderMask: [[Int]]?) -> Tensor
+    /// The encoder's input embeddings `[B, T, C]` for token ids.
+    func embed(_ tokenIDs: [[Int]]) -> Tensor
     /// An empty cache: a self- and a cross-attention layer per decoder block.
     func makeCache() -> KeyValueCache
     /// The token the decoder starts from.
@@ -66,6 +52,12 @@ extension GPT2LMHeadModel: CausalLanguageModel {
 }
 
 extension T5ForConditionalGeneration: Seq2SeqLanguageModel {
+    /// Rows of the shared embedding `[B, T, C]`.
+    public func embed(_ tokenIDs: [[Int]]) -> Tensor {
+        sharedEmbedding(
+            tokenIDs.flatMap { $0 }, shape: [tokenIDs.count, tokenIDs.first?.count ?? 0])
+    }
+
     /// `decoder_start_token_id`.
     public var decoderStartTokenID: Int { configuration.decoderStartTokenID }
 

@@ -23,6 +23,14 @@ public enum LoadedModel {
         }
     }
 
+    /// The model, as the family description PEFT methods work with.
+    public var model: any AdaptableModel {
+        switch self {
+        case .gpt2(let model): model
+        case .t5(let model): model
+        }
+    }
+
     /// The number of token ids the model embeds.
     public var vocabularySize: Int {
         switch self {

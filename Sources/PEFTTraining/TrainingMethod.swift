@@ -67,7 +67,11 @@ public struct PreparedModel {
     /// The model the method was applied to.
     public let base: Module
     /// The container of the adapter, for methods that have one.
-    public let adapter: PEFTModel?
+    public let adapter: (any PEFTModelProtocol)?
+    /// What runs a decoder-only model: the adapter's container, or the base itself.
+    public let causal: (any CausalLanguageModel)?
+    /// What runs an encoder-decoder model: the adapter's container, or the base itself.
+    public let seq2Seq: (any Seq2SeqLanguageModel)?
     /// The method.
     public let method: TrainingMethod
     /// The entries BitFit or sensitivity-ranked selection trains, and the base values they started from.
@@ -77,26 +81,24 @@ public struct PreparedModel {
     /// Applies `method` to `base`, or with `resumingFrom`, restores the adapter (or the weights) a
     /// checkpoint saved, ready to train on.
     public init(
-        base: Module, method: TrainingMethod, rank: Int, alpha: Float, targets: [String]?,
-        virtualTokens: Int,
+        base: some AdaptableModel, method: TrainingMethod, rank: Int, alpha: Float,
+        targets: [String]?, virtualTokens: Int,
         resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
     ) throws {
         self.base = base
         self.method = method
-        if let checkpoint,
-            method.configuration(
-                rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens) != nil
-        {
-            adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
-            return
-        }
-        if let configuration = method.configuration(
+        let configuration = method.configuration(
             rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens)
-        {
+        if let checkpoint, configuration != nil {
+            adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
+        } else if let configuration {
             adapter = try PEFTModel(base, configuration: configuration)
-            return
+        } else {
+            adapter = nil
         }
-        adapter = nil
+        causal = adapter as? any CausalLanguageModel ?? base as? any CausalLanguageModel
+        seq2Seq = adapter as? any Seq2SeqLanguageModel ?? base as? any Seq2SeqLanguageModel
+        if adapter != nil { return }
         switch method {
         case .full:
             if let checkpoint {
@@ -143,7 +145,7 @@ public struct PreparedModel {
     /// The parameters the optimizer updates, with the names their state is saved under.
     public var trainable: [(name: String, parameter: Parameter)] {
         if let adapter {
-            let encoder = adapter.promptEncoders[adapter.activeAdapter]
+            let encoder = adapter.activeAdapter.flatMap { adapter.promptEncoders[$0] }
             return base.namedParameters().filter { $0.parameter.isTrainable }.map {
                 ($0.path, $0.parameter)
             }
@@ -175,9 +177,7 @@ public struct PreparedModel {
     )
         -> (loss: Tensor, tokens: Int)
     {
-        if base is any CausalLanguageModel,
-            let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel)
-        {
+        if let decoder = causal {
             let batch = CausalLanguageModelingBatch(
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
             let logits = decoder.logits(
@@ -186,7 +186,9 @@ public struct PreparedModel {
                 causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount
             )
         }
-        let model: any Seq2SeqLanguageModel = adapter ?? (base as! any Seq2SeqLanguageModel)
+        guard let model = seq2Seq else {
+            preconditionFailure("PreparedModel: \(type(of: base)) is neither causal nor seq2seq")
+        }
         let batch = Seq2SeqBatch(
             examples: examples, tokenizer: tokenizer,
             decoderStartTokenID: model.decoderStartTokenID,
@@ -203,13 +205,13 @@ public struct PreparedModel {
     public func complete(_ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int)
         -> String
     {
-        if base is any CausalLanguageModel,
-            let decoder: any CausalLanguageModel = adapter ?? (base as? any CausalLanguageModel)
-        {
+        if let decoder = causal {
             return decoder.complete(
                 prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
         }
-        let model: any Seq2SeqLanguageModel = adapter ?? (base as! any Seq2SeqLanguageModel)
+        guard let model = seq2Seq else {
+            preconditionFailure("PreparedModel: \(type(of: base)) is neither causal nor seq2seq")
+        }
         return model.complete(prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
     }
 

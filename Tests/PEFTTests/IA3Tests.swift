@@ -12,7 +12,7 @@ struct IA3Tests {
         let loaded = try FixtureModels.load(fixture.object["base_model"] as! String)
         let base = FixtureModels.module(loaded)
         base.eval()
-        let peft = try PEFTModel.load(base, from: ParityFixture.folder(name))
+        let peft = try loadPEFTModel(base, from: ParityFixture.folder(name))
         for parity in fixture.cases {
             let difference = maxDifferenceOverValidPositions(
                 FixtureModels.logits(loaded, parity).scalars, parity)
@@ -34,8 +34,8 @@ struct IA3Tests {
         #expect(!attention.isFeedForward && projection.isFeedForward)
         #expect(!(model.transformer.blocks[0].attention.outputProjection is IA3Linear))
         #expect(
-            attention.vectors["default"]!.shape == [48, 1]
-                && projection.vectors["default"]!.shape == [1, 64])
+            attention.adapters["default"]!.vector.shape == [48, 1]
+                && projection.adapters["default"]!.vector.shape == [1, 64])
         expectClose(model(sampleTokens), before, tolerance: 1e-6)
         #expect(peft.trainableParameters.reduce(0) { $0 + $1.count } == 2 * (48 + 64))
     }
@@ -63,7 +63,7 @@ struct IA3Tests {
         let unmerged = model(sampleTokens)
         try peft.merge()
         expectClose(model(sampleTokens), unmerged, tolerance: 1e-5)
-        peft.unmerge()
+        try peft.unmerge()
         expectClose(model(sampleTokens), unmerged, tolerance: 1e-4)
         try peft.mergeAndUnload()
         #expect(model.transformer.blocks[1].attention.queryKeyValue is Conv1D)

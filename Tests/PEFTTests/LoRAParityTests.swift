@@ -9,10 +9,21 @@ enum FixtureModels {
         try LoadedModel(contentsOf: ParityFixture.folder(name))
     }
 
-    static func module(_ loaded: LoadedModel) -> Module {
-        switch loaded {
-        case .gpt2(let model): model
-        case .t5(let model): model
+    static func module(_ loaded: LoadedModel) -> any AdaptableModel { loaded.model }
+
+    /// The logits of a container of either family for a parity case.
+    static func logits(_ peft: any PEFTModelProtocol, _ parity: ParityCase) -> Tensor {
+        withoutGradients {
+            if let decoder = peft as? any CausalLanguageModel {
+                return decoder.logits(
+                    DecoderInputs(tokenIDs: parity.inputIDs, attentionMask: parity.attentionMask))
+            }
+            let model = peft as! any Seq2SeqLanguageModel
+            let encoded = model.encode(
+                DecoderInputs(tokenIDs: parity.inputIDs, attentionMask: parity.attentionMask))
+            return model.decode(
+                DecoderInputs(tokenIDs: parity.decoderInputIDs!), encoderOutput: encoded,
+                encoderMask: parity.attentionMask)
         }
     }
 
@@ -43,7 +54,7 @@ struct LoRAParityTests {
         let base = FixtureModels.module(loaded)
         base.eval()
         let before = FixtureModels.logits(loaded, fixture.cases[0])
-        let peft = try PEFTModel.load(base, from: ParityFixture.folder(name))
+        let peft = try loadPEFTModel(base, from: ParityFixture.folder(name))
         #expect(peft.trainableParameters.isEmpty)
         for parity in fixture.cases {
             let logits = FixtureModels.logits(loaded, parity)

@@ -19,18 +19,10 @@ struct PromptLearningParityTests {
         let loaded = try FixtureModels.load(fixture.object["base_model"] as! String)
         let base = FixtureModels.module(loaded)
         base.eval()
-        let peft = try PEFTModel.load(base, from: ParityFixture.folder(name))
+        let peft = try loadPEFTModel(base, from: ParityFixture.folder(name))
         #expect(peft.trainableParameters.isEmpty)
         for parity in fixture.cases {
-            let logits = withoutGradients {
-                switch loaded {
-                case .gpt2: peft(parity.inputIDs, attentionMask: parity.attentionMask)
-                case .t5:
-                    peft(
-                        inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
-                        decoderInputIDs: parity.decoderInputIDs!)
-                }
-            }
+            let logits = FixtureModels.logits(peft, parity)
             #expect(logits.shape == parity.logitsShape)
             let difference = maxDifferenceOverValidPositions(logits.scalars, parity)
             #expect(difference <= 1e-4, "\(name) \(parity.name): max |Δ| \(difference)")

@@ -120,7 +120,7 @@ struct PromptLearningTests {
         "A saved prompt encoder resumes training exactly where it stopped",
         arguments: [PromptMethodCase.pTuningMLP, .pTuningLSTM, .prefixProjection])
     func resume(method: PromptMethodCase) throws {
-        func train(_ peft: PEFTModel, _ optimizer: AdamW, steps: Int) {
+        func train(_ peft: PEFTModel<GPT2LMHeadModel>, _ optimizer: AdamW, steps: Int) {
             for _ in 0..<steps {
                 causalLanguageModelingLoss(logits: peft(sampleTokens), labels: sampleTokens)
                     .backward()

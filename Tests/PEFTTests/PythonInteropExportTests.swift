@@ -87,12 +87,12 @@ struct PythonInteropExportTests {
         let base = FixtureModels.module(loaded)
         base.eval()
         let taskType = testCase.baseModel.hasPrefix("t5") ? "SEQ_2_SEQ_LM" : "CAUSAL_LM"
-        let peft: PEFTModel
+        let peft: any PEFTModelProtocol
         if let prompt = testCase.prompt {
             var configuration = prompt()
             configuration.baseModelNameOrPath = testCase.baseModel
             configuration.taskType = taskType
-            peft = try PEFTModel(base, configuration: configuration)
+            peft = try makePEFTModel(base, configuration: configuration)
             var generator = RandomGenerator(seed: 23)
             for parameter in peft.trainableParameters {
                 let noise = Tensor.normal(
@@ -103,18 +103,10 @@ struct PythonInteropExportTests {
             var configuration = LoRAConfiguration(testCase.configure)
             configuration.baseModelNameOrPath = testCase.baseModel
             configuration.taskType = taskType
-            peft = try PEFTModel(base, configuration: configuration)
+            peft = try makePEFTModel(base, configuration: configuration)
             randomizeAdapters(peft, seed: 21)
         }
-        let logits = withoutGradients {
-            switch loaded {
-            case .gpt2: peft(parity.inputIDs, attentionMask: parity.attentionMask)
-            case .t5:
-                peft(
-                    inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
-                    decoderInputIDs: parity.decoderInputIDs!)
-            }
-        }
+        let logits = FixtureModels.logits(peft, parity)
         let plain = try peft.withAdaptersDisabled { FixtureModels.logits(loaded, parity) }
         #expect(maxAbsoluteDifference(logits, plain) > 1e-2)
         try peft.save(to: folder)
@@ -144,16 +136,8 @@ struct PythonInteropExportTests {
 
         let reloadedBase = try FixtureModels.load(testCase.baseModel)
         FixtureModels.module(reloadedBase).eval()
-        let reloaded = try PEFTModel.load(FixtureModels.module(reloadedBase), from: folder)
-        let reloadedLogits = withoutGradients {
-            switch reloadedBase {
-            case .gpt2: reloaded(parity.inputIDs, attentionMask: parity.attentionMask)
-            case .t5:
-                reloaded(
-                    inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
-                    decoderInputIDs: parity.decoderInputIDs!)
-            }
-        }
+        let reloaded = try loadPEFTModel(FixtureModels.module(reloadedBase), from: folder)
+        let reloadedLogits = FixtureModels.logits(reloaded, parity)
         expectClose(reloadedLogits, logits, tolerance: 1e-5)
     }
 }

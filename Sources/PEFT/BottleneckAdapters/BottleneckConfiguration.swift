@@ -19,6 +19,8 @@ public enum BottleneckPlacement: String, Codable, Sendable {
 /// `.adapter_norm.weight` and `.adapter_norm.bias`, where `<module path>` is the wrapped layer
 /// (`transformer.h.0.mlp.c_proj` for a sequential adapter, `transformer.h.0.mlp` for a parallel one).
 public struct BottleneckConfiguration: PEFTConfiguration, Equatable {
+    /// The method: ``BottleneckAdapters``.
+    public typealias Method = BottleneckAdapters
     /// `BOTTLENECK`.
     public static let peftType = "BOTTLENECK"
     /// `placement`.

@@ -3,36 +3,26 @@ import PEFTTensor
 
 /// IA3 (Liu et al., 2022): learned vectors that rescale activations, as PEFT implements it.
 public enum IA3: PEFTMethod {
-    /// PEFT's default targets and feed-forward modules per model family.
-    public static let defaultTargets: [String: (targets: [String], feedForward: [String])] = [
-        "gpt2": (["c_attn", "mlp.c_proj"], ["mlp.c_proj"]), "t5": (["k", "v", "wo"], ["wo"]),
-    ]
-
     /// Wraps every targeted linear layer in ``IA3Linear``.
-    public static func apply(
-        _ configuration: inout IA3Configuration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)? {
+    public static func apply(_ configuration: inout IA3Configuration, in context: AdapterContext)
+        throws -> AdapterAttachment
+    {
+        let peftType = IA3Configuration.peftType
         if case .automatic = configuration.targets {
-            guard let modelType, let defaults = defaultTargets[modelType] else {
-                throw AdapterError.invalidConfiguration(
-                    key: "target_modules",
-                    reason: "no default targets for model type '\(modelType ?? "unknown")'")
-            }
-            configuration.targets = .suffixes(defaults.targets)
+            configuration.targets = .suffixes(try context.defaultTargets(for: peftType))
             if case .automatic = configuration.feedForwardModules {
-                configuration.feedForwardModules = .suffixes(defaults.feedForward)
+                configuration.feedForwardModules = .suffixes(
+                    context.family?.defaultFeedForwardModules(for: peftType) ?? [])
             }
         }
         if case .automatic = configuration.feedForwardModules {
             configuration.feedForwardModules = .suffixes([])
         }
-        let paths = try matchModules(
-            in: model, targets: configuration.targets, excluded: configuration.excludedModules,
-            layersToTransform: nil,
-            layersPattern: nil
+        let paths = try context.matchModules(
+            configuration.targets, excluded: configuration.excludedModules
         ) { $0 is any LinearLayer }
-        var generator = RandomGenerator(seed: LoRA.seed(for: "ia3", adapterName: adapterName))
+        let model = context.model
+        var generator = RandomGenerator(seed: context.seed(for: "", purpose: "ia3"))
         for path in paths {
             let isFeedForward = try configuration.feedForwardModules.matches(path)
             let layer: IA3Linear
@@ -50,29 +40,13 @@ public enum IA3: PEFTMethod {
                 throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: other))")
             }
             if layer.base is Conv1D { configuration.fanInFanOut = true }
-            guard !layer.adapterNames.contains(adapterName) else {
-                throw AdapterError.duplicateAdapter(adapterName)
-            }
-            layer.add(
-                adapterName, initialValue: configuration.initializesToOne ? 1 : .nan,
+            try layer.add(
+                context.adapterName, initialValue: configuration.initializesToOne ? 1 : .nan,
                 generator: &generator)
         }
-        return nil
+        return .none
     }
 
-    /// The vectors, keyed as PEFT saves them (`….ia3_l`).
-    public static func adapterTensors(
-        in model: Module, adapterName: String, configuration: IA3Configuration
-    ) -> [(key: String, parameter: Parameter)] {
-        model.namedModules().flatMap { path, module -> [(key: String, parameter: Parameter)] in
-            guard let layer = module as? IA3Linear else { return [] }
-            return layer.adapterParameters(named: adapterName).map {
-                (AdapterFolder.keyPrefix + "\(path).\($0.key)", $0.parameter)
-            }
-        }
-    }
-}
-
-extension IA3Configuration: MethodProviding {
-    typealias Method = IA3
+    /// IA3's vectors fold into the base weights.
+    public static var mergesIntoBase: Bool { true }
 }

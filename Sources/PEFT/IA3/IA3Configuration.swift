@@ -2,6 +2,8 @@ import Foundation
 
 /// IA3's settings (`IA3`), with PEFT's keys and defaults.
 public struct IA3Configuration: PEFTConfiguration, Equatable {
+    /// The method: ``IA3``.
+    public typealias Method = IA3
     /// `IA3`.
     public static let peftType = "IA3"
     /// `target_modules`.

@@ -6,18 +6,13 @@ import PEFTTensor
 ///
 /// The base stays under `base_layer`; each adapter's vector is `ia3_l.<name>` in the model and
 /// `ia3_l` in PEFT's file. Several active adapters multiply their vectors.
-public final class IA3Linear: Module, LinearLayer, AdapterLayer {
+public final class IA3Linear: Module, LinearLayer, AdapterSetLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     /// Whether the vectors scale the input instead of the output.
     public let isFeedForward: Bool
-    var vectors: [String: Parameter] = [:]
-    var order: [String] = []
-    var merged: Set<String> = []
-    /// The adapters applied.
-    public var activeAdapters: [String] = []
-    /// When set, only the base layer runs.
-    public var isDisabled = false
+    /// The adapters' vectors, by name.
+    public var adapters = AdapterSet<IA3Vector>()
 
     /// Wraps `base`.
     public init(wrapping base: any LinearLayer, isFeedForward: Bool) {
@@ -30,44 +25,26 @@ public final class IA3Linear: Module, LinearLayer, AdapterLayer {
     public var inputFeatures: Int { base.inputFeatures }
     /// The size of the output's last dimension.
     public var outputFeatures: Int { base.outputFeatures }
-    /// The adapters carried.
-    public var adapterNames: [String] { order }
     /// The wrapped layer.
     public var baseModule: Module { base }
 
-    func add(_ name: String, initialValue: Float, generator: inout RandomGenerator) {
+    func add(_ name: String, initialValue: Float, generator: inout RandomGenerator) throws {
         let shape = isFeedForward ? [1, inputFeatures] : [outputFeatures, 1]
         let value =
             initialValue.isNaN
             ? Tensor.normal(shape, mean: 1, standardDeviation: 0.02, using: &generator)
             : Tensor.full(shape, initialValue)
-        vectors[name] = Parameter(value)
-        order.append(name)
+        try adapters.add(name, IA3Vector(Parameter(value)))
     }
 
-    /// Removes an adapter.
-    public func removeAdapter(named name: String) {
-        vectors[name] = nil
-        order.removeAll { $0 == name }
-        activeAdapters.removeAll { $0 == name }
-    }
-
-    /// `ia3_l`.
-    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
-        vectors[name].map { [("ia3_l", $0)] } ?? []
-    }
-
-    /// Every adapter's vector keyed as PEFT keys it in the model.
+    /// Every adapter's vector keyed as PEFT keys it in the model (`ia3_l.<name>`).
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
-        order.map { ("ia3_l.\($0)", vectors[$0]!) }
+        modelParameters()
     }
 
     /// The product of the active, unmerged vectors, flattened, or `nil` when there is none.
     func scale() -> Tensor? {
-        guard !isDisabled else { return nil }
-        let running = activeAdapters.filter { !merged.contains($0) }.compactMap {
-            vectors[$0]?.value
-        }
+        let running = adapters.running.map { $0.adapter.vector.value }
         guard let first = running.first else { return nil }
         let product = running.dropFirst().reduce(first) { $0 * $1 }
         return product.reshaped(to: [-1])
@@ -80,17 +57,15 @@ public final class IA3Linear: Module, LinearLayer, AdapterLayer {
     }
 
     /// Folds the vector into the weight (and, scaling outputs, the bias).
-    func merge(_ name: String) {
-        guard let vector = vectors[name]?.value.detached(), !merged.contains(name) else { return }
-        apply(vector.reshaped(to: [-1]), dividing: false)
-        merged.insert(name)
+    public func mergeAdapter(_ adapter: IA3Vector, safe: Bool) throws {
+        let vector = adapter.vector.value.detached().reshaped(to: [-1])
+        if safe { try checkFinite(vector, adapter: "IA3", layer: self) }
+        apply(vector, dividing: false)
     }
 
     /// Divides the vector back out, as PEFT does (inexact where the vector is near zero).
-    func unmerge(_ name: String) {
-        guard let vector = vectors[name]?.value.detached(), merged.contains(name) else { return }
-        apply(vector.reshaped(to: [-1]) + 1e-8, dividing: true)
-        merged.remove(name)
+    public func unmergeAdapter(_ adapter: IA3Vector) throws {
+        apply(adapter.vector.value.detached().reshaped(to: [-1]) + 1e-8, dividing: true)
     }
 
     private func apply(_ vector: Tensor, dividing: Bool) {
@@ -112,4 +87,15 @@ public final class IA3Linear: Module, LinearLayer, AdapterLayer {
         if let conv = base as? Conv1D { return (conv.$weight, conv.$bias, .inputsByOutputs) }
         preconditionFailure("IA3Linear: unsupported base layer \(type(of: base))")
     }
+}
+
+/// One IA3 adapter's learned vector, `ia3_l`.
+public final class IA3Vector: AdapterTensors {
+    /// `[out, 1]` scaling outputs, `[1, in]` scaling inputs.
+    public let vector: Parameter
+
+    init(_ vector: Parameter) { self.vector = vector }
+
+    /// `ia3_l`.
+    public var tensors: [(key: String, parameter: Parameter)] { [("ia3_l", vector)] }
 }

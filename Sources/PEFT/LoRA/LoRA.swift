@@ -5,50 +5,62 @@ import PEFTTensor
 /// Low-rank adaptation (Hu et al., 2021) and its variants rsLoRA, DoRA, PiSSA and OLoRA, as PEFT
 /// implements them.
 public enum LoRA: PEFTMethod {
-    /// PEFT's default LoRA targets per model family.
-    public static let defaultTargets: [String: [String]] = ["gpt2": ["c_attn"], "t5": ["q", "v"]]
-
     /// Wraps every targeted layer in ``LoRALinear`` or ``LoRAEmbedding`` and adds the adapter to it.
-    public static func apply(
-        _ configuration: inout LoRAConfiguration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)? {
+    public static func apply(_ configuration: inout LoRAConfiguration, in context: AdapterContext)
+        throws -> AdapterAttachment
+    {
         try configuration.validate()
-        let targets = try resolvedTargets(configuration.targets, modelType: modelType)
-        let paths = try matchedPaths(in: model, targets: targets, configuration: configuration)
+        let targets = try context.resolvedTargets(configuration.targets, peftType: LoRAConfiguration.peftType)
+        let paths = try context.matchModules(
+            targets, excluded: configuration.excludedModules,
+            layersToTransform: configuration.layersToTransform,
+            layersPattern: configuration.layersPattern
+        ) { $0 is any LinearLayer || $0 is Embedding || $0 is LoRAEmbedding }
+        let model = context.model
         for path in paths {
             let module = try model.module(at: path)
-            let layer: Module
-            if module is LoRALinear || module is LoRAEmbedding {
-                layer = module
-            } else if let linear = module as? any LinearLayer {
-                layer = LoRALinear(wrapping: linear)
+            switch module {
+            case let layer as LoRALinear:
+                try add(to: layer, path: path, &configuration, context)
+            case let layer as LoRAEmbedding:
+                try add(to: layer, path: path, configuration, context)
+            case let linear as any LinearLayer:
+                let layer = LoRALinear(wrapping: linear)
                 try model.replaceModule(at: path, with: layer)
-            } else if let embedding = module as? Embedding {
-                layer = LoRAEmbedding(wrapping: embedding)
+                try add(to: layer, path: path, &configuration, context)
+            case let embedding as Embedding:
+                let layer = LoRAEmbedding(wrapping: embedding)
                 try model.replaceModule(at: path, with: layer)
-            } else {
+                try add(to: layer, path: path, configuration, context)
+            default:
                 throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
             }
-            if let linear = layer as? LoRALinear {
-                if linear.base is Conv1D { configuration.fanInFanOut = true }
-                guard !linear.adapterNames.contains(adapterName) else {
-                    throw AdapterError.duplicateAdapter(adapterName)
-                }
-                linear.add(
-                    adapterName,
-                    factors: try makeFactors(for: linear, path: path, configuration: configuration))
-            } else if let embedding = layer as? LoRAEmbedding {
-                guard !embedding.adapterNames.contains(adapterName) else {
-                    throw AdapterError.duplicateAdapter(adapterName)
-                }
-                embedding.add(
-                    adapterName,
-                    factors: makeEmbeddingFactors(
-                        for: embedding, path: path, configuration: configuration))
-            }
         }
-        return nil
+        return .none
+    }
+
+    private static func add(
+        to layer: LoRALinear, path: String, _ configuration: inout LoRAConfiguration,
+        _ context: AdapterContext
+    ) throws {
+        if layer.base is Conv1D { configuration.fanInFanOut = true }
+        try layer.adapters.add(
+            context.adapterName,
+            makeFactors(for: layer, path: path, configuration: configuration, context: context))
+    }
+
+    private static func add(
+        to layer: LoRAEmbedding, path: String, _ configuration: LoRAConfiguration,
+        _ context: AdapterContext
+    ) throws {
+        guard !configuration.useDoRA else {
+            throw AdapterError.invalidConfiguration(
+                key: "use_dora",
+                reason: "DoRA on the embedding '\(path)' is not supported; exclude it or drop use_dora")
+        }
+        try layer.adapters.add(
+            context.adapterName,
+            makeEmbeddingFactors(for: layer, path: path, configuration: configuration, context: context))
     }
 
     /// The adapter's factors, the biases `bias` asks for, keyed as PEFT saves them.
@@ -77,47 +89,17 @@ public enum LoRA: PEFTMethod {
         return result
     }
 
-    static func resolvedTargets(_ targets: TargetModules, modelType: String?) throws
-        -> TargetModules
-    {
-        guard case .automatic = targets else { return targets }
-        guard let modelType, let names = defaultTargets[modelType] else {
-            throw AdapterError.invalidConfiguration(
-                key: "target_modules",
-                reason: "no default targets for model type '\(modelType ?? "unknown")'; name them")
-        }
-        return .suffixes(names)
-    }
+    /// LoRA folds into the base weights.
+    public static var mergesIntoBase: Bool { true }
 
-    /// The paths of the modules the configuration targets, in tree order.
-    static func matchedPaths(
-        in model: Module, targets: TargetModules, configuration: LoRAConfiguration
-    ) throws -> [String] {
-        try matchModules(
-            in: model, targets: targets, excluded: configuration.excludedModules,
-            layersToTransform: configuration.layersToTransform,
-            layersPattern: configuration.layersPattern
-        ) { $0 is any LinearLayer || $0 is Embedding || $0 is LoRAEmbedding }
-    }
-
-    /// A seed that depends only on the module path, so initialisation is reproducible across runs.
-    static func seed(for path: String, adapterName: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (adapterName + "/" + path).utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
-
-    static func makeFactors(for layer: LoRALinear, path: String, configuration: LoRAConfiguration)
-        throws
-        -> LoRAFactors
-    {
+    static func makeFactors(
+        for layer: LoRALinear, path: String, configuration: LoRAConfiguration,
+        context: AdapterContext
+    ) throws -> LoRAFactors {
         let rank = configuration.rank(for: path)
         let (inputs, outputs) = (layer.inputFeatures, layer.outputFeatures)
         let scaling = configuration.scaling(for: path)
-        var generator = RandomGenerator(seed: seed(for: path, adapterName: "\(configuration.rank)"))
+        var generator = RandomGenerator(seed: context.seed(for: path, purpose: "lora"))
         let kaimingBound = 1 / Float(inputs).squareRoot()
         var down = Tensor.uniform(
             [rank, inputs], in: -kaimingBound..<kaimingBound, using: &generator)
@@ -143,25 +125,24 @@ public enum LoRA: PEFTMethod {
         return LoRAFactors(
             down: down, up: up, magnitude: magnitude, scaling: scaling,
             dropout: configuration.dropout,
-            seed: seed(for: path, adapterName: "dropout"))
+            seed: context.seed(for: path, purpose: "lora_dropout"))
     }
 
     static func makeEmbeddingFactors(
-        for layer: LoRAEmbedding, path: String, configuration: LoRAConfiguration
-    )
-        -> LoRAFactors
-    {
+        for layer: LoRAEmbedding, path: String, configuration: LoRAConfiguration,
+        context: AdapterContext
+    ) -> LoRAFactors {
         let rank = configuration.rank(for: path)
-        var generator = RandomGenerator(seed: seed(for: path, adapterName: "embedding"))
+        var generator = RandomGenerator(seed: context.seed(for: path, purpose: "lora_embedding"))
         let up = Tensor.normal([layer.dimension, rank], using: &generator)
         let down =
             configuration.initialization == .random
             ? Tensor.normal([rank, layer.count], using: &generator)
             : Tensor.zeros([rank, layer.count])
         return LoRAFactors(
-            down: down, up: up, magnitude: nil, scaling: configuration.scaling(for: path),
-            dropout: configuration.dropout,
-            seed: 0)
+            target: .embedding, down: down, up: up, magnitude: nil,
+            scaling: configuration.scaling(for: path), dropout: configuration.dropout,
+            seed: context.seed(for: path, purpose: "lora_dropout"))
     }
 }
 

@@ -26,6 +26,8 @@ public enum LoRAInitialization: Equatable, Sendable {
 
 /// LoRA's settings, with PEFT's keys and defaults, read from and written to `adapter_config.json`.
 public struct LoRAConfiguration: PEFTConfiguration, Equatable {
+    /// The method: ``LoRA``.
+    public typealias Method = LoRA
     /// `LORA`.
     public static let peftType = "LORA"
     /// `r`: the rank of the update.
@@ -190,7 +192,12 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
             switch name {
             case "gaussian": initialization = .gaussian
             case "olora": initialization = .olora
-            case _ where name == "pissa" || name.hasPrefix("pissa_niter_"): initialization = .pissa
+            case "pissa": initialization = .pissa
+            case _ where name.hasPrefix("pissa_niter_"):
+                throw AdapterError.invalidConfiguration(
+                    key: "init_lora_weights",
+                    reason:
+                        "'\(name)' (PiSSA by a randomised, inexact SVD) is not supported; 'pissa' is the exact SVD")
             default:
                 throw AdapterError.invalidConfiguration(
                     key: "init_lora_weights",
@@ -216,7 +223,29 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
             throw AdapterError.invalidConfiguration(
                 key: "lora_bias", reason: "a bias on lora_B is not supported")
         }
+        try Self.refuseUnsupported(in: container)
         try validate()
+    }
+
+    /// PEFT keys for features this library does not implement: refused by name when they ask for
+    /// anything, rather than silently ignored. Each is refused when it is neither absent, `null`, `false`
+    /// nor empty.
+    static let unsupportedKeys: [CodingKeys] = [
+        .layerReplication, .useQALoRA, .loftqConfig, .evaConfig, .cordaConfig, .targetParameters,
+        .trainableTokenIndices, .megatronConfig,
+    ]
+
+    private static func refuseUnsupported(in container: KeyedDecodingContainer<CodingKeys>) throws {
+        for key in unsupportedKeys where try container.contains(key) && !container.decodeNil(forKey: key) {
+            let isOff =
+                (try? container.decode(Bool.self, forKey: key)) == false
+                || (try? container.decode([String: JSONIgnored].self, forKey: key))?.isEmpty == true
+                || (try? container.decode([JSONIgnored].self, forKey: key))?.isEmpty == true
+            if !isOff {
+                throw AdapterError.invalidConfiguration(
+                    key: key.rawValue, reason: "is set, but this library does not support it yet")
+            }
+        }
     }
 
     /// Writes every key PEFT writes for LoRA, sorted, so Python's `LoraConfig` reads it unchanged.
@@ -272,4 +301,9 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encodeNil(forKey: .evaConfig)
         try container.encodeNil(forKey: .cordaConfig)
     }
+}
+
+/// Any JSON value, decoded only to learn that it is there (an empty object or list means "off").
+struct JSONIgnored: Decodable {
+    init(from decoder: any Decoder) throws {}
 }

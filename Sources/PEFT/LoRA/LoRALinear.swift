@@ -3,19 +3,15 @@ import PEFTTensor
 
 /// Adds trainable low-rank updates to a frozen linear layer: `y = base(x) + Σ s·B·A·dropout(x)`.
 ///
-/// The base (a `Linear` or GPT-2's `Conv1D`) stays under the key `base_layer`, and each adapter's
-/// factors under `lora_A.<name>` and `lora_B.<name>`, as in PEFT, so the saved keys
-/// (`c_attn.lora_A.weight`) are PEFT's with the adapter name left out. With one active plain adapter and
-/// no dropout the forward pass is a single fused node (`lowRankLinear`).
-public final class LoRALinear: Module, LinearLayer, AdapterLayer {
+/// The base (a `Linear` or GPT-2's `Conv1D`) stays under the key `base_layer`, each adapter's factors
+/// under `lora_A.<name>` and `lora_B.<name>` and its dropout under `lora_dropout.<name>`, as in PEFT, so
+/// the saved keys (`c_attn.lora_A.weight`) are PEFT's with the adapter name left out. With one active
+/// plain adapter and no dropout the forward pass is a single fused node (`lowRankLinear`).
+public final class LoRALinear: Module, LinearLayer, AdapterSetLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
-    var adapters: [String: LoRAFactors] = [:]
-    var order: [String] = []
-    /// The adapters added to the output.
-    public var activeAdapters: [String] = []
-    /// When set, only the base layer runs.
-    public var isDisabled = false
+    /// The adapters, by name.
+    public var adapters = AdapterSet<LoRAFactors>()
 
     /// Wraps `base`.
     public init(wrapping base: any LinearLayer) {
@@ -27,8 +23,6 @@ public final class LoRALinear: Module, LinearLayer, AdapterLayer {
     public var inputFeatures: Int { base.inputFeatures }
     /// The size of the output's last dimension.
     public var outputFeatures: Int { base.outputFeatures }
-    /// The adapters carried, in the order they were added.
-    public var adapterNames: [String] { order }
     /// The wrapped layer.
     public var baseModule: Module { base }
 
@@ -46,59 +40,20 @@ public final class LoRALinear: Module, LinearLayer, AdapterLayer {
             ? weight.value.detached() : withoutGradients { weight.value.transposed() }
     }
 
-    func add(_ name: String, factors: LoRAFactors) {
-        adapters[name] = factors
-        order.append(name)
+    /// The base layer, then every adapter's dropout, keyed as PEFT keys them.
+    public override func namedChildren() -> [(key: String, module: Module)] {
+        super.namedChildren() + adapters.all.map { ("lora_dropout.\($0.name)", $0.adapter.dropout) }
     }
 
-    /// Removes an adapter.
-    public func removeAdapter(named name: String) {
-        adapters[name] = nil
-        order.removeAll { $0 == name }
-        activeAdapters.removeAll { $0 == name }
-    }
-
-    /// The adapter's tensors with PEFT's relative keys.
-    public func adapterParameters(named name: String) -> [(key: String, parameter: Parameter)] {
-        guard let factors = adapters[name] else { return [] }
-        var result: [(key: String, parameter: Parameter)] = [
-            ("lora_A.weight", factors.down), ("lora_B.weight", factors.up),
-        ]
-        if let magnitude = factors.magnitude { result.append(("lora_magnitude_vector", magnitude)) }
-        return result
-    }
-
-    /// The base layer, then every adapter's factors keyed as PEFT keys them in the model.
+    /// Every adapter's factors keyed as PEFT keys them in the model.
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
-        order.flatMap { name -> [(key: String, parameter: Parameter)] in
-            let factors = adapters[name]!
-            var entries: [(key: String, parameter: Parameter)] = [
-                ("lora_A.\(name).weight", factors.down), ("lora_B.\(name).weight", factors.up),
-            ]
-            if let magnitude = factors.magnitude {
-                entries.append(("lora_magnitude_vector.\(name).weight", magnitude))
-            }
-            return entries
-        }
-    }
-
-    /// Propagates training mode to the adapters' dropout.
-    public override func didChangeMode() {
-        for factors in adapters.values { factors.dropout.train(isTraining) }
+        modelParameters()
     }
 
     /// `base(x)` plus every active, unmerged adapter's update.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let running =
-            isDisabled
-            ? []
-            : activeAdapters.compactMap { name in adapters[name].flatMap { $0.isMerged ? nil : $0 }
-            }
+        let running = adapters.running.map(\.adapter)
         let (weight, layout, bias) = baseWeight
-        if isDisabled && adapters.values.contains(where: \.isMerged) {
-            preconditionFailure(
-                "LoRALinear: cannot disable adapters that are merged; unmerge first")
-        }
         if running.count == 1, let only = running.first, only.magnitude == nil,
             only.dropout.probability == 0 || !isTraining
         {

@@ -125,6 +125,8 @@ public enum PromptTuningInitialization: Equatable, Sendable {
 
 /// Prompt tuning's settings (`PROMPT_TUNING`): learned virtual-token embeddings.
 public struct PromptTuningConfiguration: PromptLearningConfiguration, Equatable {
+    /// The method: ``PromptTuning``.
+    public typealias Method = PromptTuning
     /// `PROMPT_TUNING`.
     public static let peftType = "PROMPT_TUNING"
     /// The shared prompt-learning settings.
@@ -192,6 +194,8 @@ public enum PTuningEncoderType: String, Codable, Sendable {
 
 /// P-tuning's settings (`P_TUNING`): virtual tokens produced by a trainable prompt encoder.
 public struct PTuningConfiguration: PromptLearningConfiguration, Equatable {
+    /// The method: ``PTuning``.
+    public typealias Method = PTuning
     /// `P_TUNING`.
     public static let peftType = "P_TUNING"
     /// The shared prompt-learning settings.
@@ -245,6 +249,8 @@ public struct PTuningConfiguration: PromptLearningConfiguration, Equatable {
 
 /// Prefix tuning's settings (`PREFIX_TUNING`): learned keys and values for every attention layer.
 public struct PrefixTuningConfiguration: PromptLearningConfiguration, Equatable {
+    /// The method: ``PrefixTuning``.
+    public typealias Method = PrefixTuning
     /// `PREFIX_TUNING`.
     public static let peftType = "PREFIX_TUNING"
     /// The shared prompt-learning settings.

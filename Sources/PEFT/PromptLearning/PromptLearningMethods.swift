@@ -14,72 +14,52 @@ public struct PromptModelShape: Equatable, Sendable {
     public var submodules: Int
 }
 
-/// A model that prompt-learning methods can attach to.
-public protocol PromptLearningHost: AnyObject {
-    /// The sizes the adapter must match.
-    var promptShape: PromptModelShape { get }
-    /// The word-embedding table `[V, C]`, for text and vocabulary initialisation.
-    var wordEmbeddingTable: Tensor { get }
-}
-
-extension GPT2LMHeadModel: PromptLearningHost {
-    /// Width, layers and heads from the configuration.
-    public var promptShape: PromptModelShape {
-        PromptModelShape(
-            width: configuration.embeddingSize, layers: configuration.layerCount,
-            heads: configuration.headCount,
-            submodules: 1)
-    }
-    /// `transformer.wte`.
-    public var wordEmbeddingTable: Tensor { transformer.tokenEmbedding.weight }
-}
-
-extension T5ForConditionalGeneration: PromptLearningHost {
-    /// Width, decoder layers and heads from the configuration.
-    public var promptShape: PromptModelShape {
-        PromptModelShape(
-            width: configuration.modelSize, layers: configuration.decoderLayers,
-            heads: configuration.headCount,
-            submodules: 2)
-    }
-    /// `shared`.
-    public var wordEmbeddingTable: Tensor { sharedEmbedding.weight }
-}
-
-/// Finds the host and fills the configuration's model-shaped settings.
-func preparePromptLearning(_ settings: inout PromptLearningSettings, model: Module) throws
-    -> PromptLearningHost
+/// The family, with the configuration's model-shaped settings filled in from it.
+func preparePromptLearning(_ settings: inout PromptLearningSettings, context: AdapterContext) throws
+    -> any AdaptableModel
 {
-    guard let host = model as? any PromptLearningHost else {
+    guard let family = context.family else {
         throw AdapterError.invalidState(
-            "prompt-learning methods need a GPT-2 or T5 model (got \(type(of: model))): they change its inputs"
-        )
+            "prompt-learning methods change a model's inputs, so they need a model that describes "
+                + "its family (AdaptableModel); \(type(of: context.model)) does not")
     }
-    try settings.fill(from: host.promptShape)
-    return host
+    try settings.fill(from: PromptModelShape(family))
+    return family
 }
 
-/// A seed per adapter name, so initialisation is reproducible.
-func promptSeed(_ adapterName: String) -> UInt64 {
-    LoRA.seed(for: "prompt", adapterName: adapterName)
+extension PromptModelShape {
+    /// The shape of `family`'s attention.
+    init(_ family: any AdaptableModel) {
+        let layout = family.attentionLayout
+        self.init(
+            width: layout.width, layers: layout.prefixLayers, heads: layout.heads,
+            submodules: family.architecture == .encoderDecoder ? 2 : 1)
+    }
 }
+
 
 /// Prompt tuning (Lester et al., 2021): learned virtual-token embeddings in front of the input.
 public enum PromptTuning: PEFTMethod {
     /// Creates the table of `P · submodules` virtual tokens, initialised as configured.
+    ///
+    /// When the weights are about to be loaded from a folder, the table starts at zero instead: `TEXT`
+    /// initialisation needs token ids a saved configuration does not hold, and the file replaces the
+    /// values anyway (Hugging Face PEFT skips it in inference mode for the same reason).
     public static func apply(
-        _ configuration: inout PromptTuningConfiguration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)? {
-        let host = try preparePromptLearning(&configuration.settings, model: model)
+        _ configuration: inout PromptTuningConfiguration, in context: AdapterContext
+    ) throws -> AdapterAttachment {
+        let family = try preparePromptLearning(&configuration.settings, context: context)
+        let shape = PromptModelShape(family)
         let count = configuration.settings.virtualTokenCount
-        let rows = count * host.promptShape.submodules
-        var generator = RandomGenerator(seed: promptSeed(adapterName))
+        let rows = count * shape.submodules
+        var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
         let table: Tensor
-        let words = host.wordEmbeddingTable.detached()
+        let words = family.wordEmbeddingTable.detached()
         switch configuration.initialization {
+        case _ where context.weightsWillBeLoaded:
+            table = Tensor.zeros([rows, shape.width])
         case .random:
-            table = Tensor.normal([rows, host.promptShape.width], using: &generator)
+            table = Tensor.normal([rows, shape.width], using: &generator)
         case .sampleVocabulary:
             let ids = (0..<rows).map { _ in Int(generator.next() % UInt64(words.shape[0])) }
             table = withoutGradients { gatherRows(words, indices: ids) }
@@ -95,7 +75,7 @@ public enum PromptTuning: PEFTMethod {
             let repeated = (0..<rows).map { tokenIDs[$0 % tokenIDs.count] }
             table = withoutGradients { gatherRows(words, indices: repeated) }
         }
-        return PromptEmbedding(table: table, virtualTokenCount: count)
+        return AdapterAttachment(promptEncoder: PromptEmbedding(table: table, virtualTokenCount: count))
     }
 }
 
@@ -103,16 +83,16 @@ public enum PromptTuning: PEFTMethod {
 public enum PTuning: PEFTMethod {
     /// Creates the prompt encoder.
     public static func apply(
-        _ configuration: inout PTuningConfiguration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)? {
-        let host = try preparePromptLearning(&configuration.settings, model: model)
-        var generator = RandomGenerator(seed: promptSeed(adapterName))
+        _ configuration: inout PTuningConfiguration, in context: AdapterContext
+    ) throws -> AdapterAttachment {
+        let shape = PromptModelShape(
+            try preparePromptLearning(&configuration.settings, context: context))
+        var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
         let count = configuration.settings.virtualTokenCount
-        return PTuningEncoder(
-            rows: count * host.promptShape.submodules, width: host.promptShape.width,
-            virtualTokenCount: count,
-            configuration: configuration, using: &generator)
+        return AdapterAttachment(promptEncoder: 
+            PTuningEncoder(
+                rows: count * shape.submodules, width: shape.width, virtualTokenCount: count,
+                configuration: configuration, using: &generator))
     }
 }
 
@@ -120,50 +100,15 @@ public enum PTuning: PEFTMethod {
 public enum PrefixTuning: PEFTMethod {
     /// Creates the prefix table (and projection).
     public static func apply(
-        _ configuration: inout PrefixTuningConfiguration, to model: Module, adapterName: String,
-        modelType: String?
-    ) throws -> (any PromptLearningEncoder)? {
-        let host = try preparePromptLearning(&configuration.settings, model: model)
-        var generator = RandomGenerator(seed: promptSeed(adapterName))
-        return PrefixEncoder(
-            virtualTokenCount: configuration.settings.virtualTokenCount,
-            width: host.promptShape.width,
-            layers: host.promptShape.layers, configuration: configuration, using: &generator)
+        _ configuration: inout PrefixTuningConfiguration, in context: AdapterContext
+    ) throws -> AdapterAttachment {
+        let family = try preparePromptLearning(&configuration.settings, context: context)
+        var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
+        return AdapterAttachment(promptEncoder: 
+            PrefixEncoder(
+                virtualTokenCount: configuration.settings.virtualTokenCount,
+                width: family.attentionLayout.keyValueWidth,
+                layers: family.attentionLayout.prefixLayers, configuration: configuration,
+                using: &generator))
     }
-
-    /// Splits `[P, L·2·C]` into one prefix per layer, in PEFT's layout.
-    ///
-    /// A decoder's layer `l` takes block `2l` as keys and `2l + 1` as values. For an encoder-decoder PEFT
-    /// 0.21 duplicates the table and cuts it in fours, so decoder layer `l` takes blocks `4l mod 2L` and
-    /// `4l + 1 mod 2L` (for two layers, both use blocks 0 and 1); the same layout here keeps files
-    /// interchangeable with Python. Prefixes reach only decoder self-attention.
-    static func prefixes(from output: Tensor, layers: Int, width: Int, isEncoderDecoder: Bool)
-        -> [AttentionPrefix]
-    {
-        let count = output.shape[0]
-        func block(_ index: Int) -> Tensor {
-            output.narrowed(alongAxis: 1, start: index * width, length: width).reshaped(to: [
-                1, count, width,
-            ])
-        }
-        return (0..<layers).map { layer in
-            let (keyBlock, valueBlock) =
-                isEncoderDecoder
-                ? ((4 * layer) % (2 * layers), (4 * layer + 1) % (2 * layers))
-                : (2 * layer, 2 * layer + 1)
-            return AttentionPrefix(key: block(keyBlock), value: block(valueBlock))
-        }
-    }
-}
-
-extension PromptTuningConfiguration: MethodProviding {
-    typealias Method = PromptTuning
-}
-
-extension PTuningConfiguration: MethodProviding {
-    typealias Method = PTuning
-}
-
-extension PrefixTuningConfiguration: MethodProviding {
-    typealias Method = PrefixTuning
 }

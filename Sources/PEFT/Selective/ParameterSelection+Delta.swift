@@ -57,7 +57,7 @@ extension ParameterSelection {
         let tuned = try resolve(in: model)
         try checkUnselected(of: model, against: base)
         var writer = SafeTensorsWriter(
-            metadata: ["format": "pt", "peft_type": SelectiveCheckpointConfiguration.peftType])
+            metadata: ["format": "pt", "peft_type": SelectiveConfiguration.peftType])
         for (selected, parameter) in zip(parameters, tuned) {
             guard let original = base[selected.path] else {
                 throw SelectiveTuningError.baseMismatch(
@@ -82,7 +82,7 @@ extension ParameterSelection {
                 try writer.add("\(path).exact_values", shape: [count], values: delta.exactValues)
             }
         }
-        let configuration = SelectiveCheckpointConfiguration(
+        let configuration = SelectiveConfiguration(
             granularity: granularity, criterion: criterion, budget: budget,
             selected: selectedCount, totalParameters: modelParameterCount,
             selectedParameters: parameters.map(\.path))
@@ -148,28 +148,19 @@ extension ParameterSelection {
     }
 
     /// The configuration in `url`, checked to be a selective checkpoint this code reads.
-    private static func readConfiguration(_ url: URL) throws -> SelectiveCheckpointConfiguration {
+    private static func readConfiguration(_ url: URL) throws -> SelectiveConfiguration {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw SelectiveTuningError.invalidCheckpoint(
                 file: url.path, reason: "cannot read it (\(error.localizedDescription))")
         }
-        let configuration: SelectiveCheckpointConfiguration
+        let configuration: SelectiveConfiguration
         do {
             configuration = try JSONDecoder().decode(
-                SelectiveCheckpointConfiguration.self, from: data)
+                SelectiveConfiguration.self, from: data)
         } catch {
             throw SelectiveTuningError.invalidCheckpoint(
                 file: url.path, reason: "not a selective-tuning configuration (\(error))")
-        }
-        guard configuration.peftType == SelectiveCheckpointConfiguration.peftType else {
-            throw SelectiveTuningError.invalidCheckpoint(
-                file: url.path, reason: "peft_type is '\(configuration.peftType)', not SELECTIVE")
-        }
-        guard configuration.formatVersion == SelectiveCheckpointConfiguration.currentFormatVersion
-        else {
-            throw SelectiveTuningError.invalidCheckpoint(
-                file: url.path, reason: "format_version \(configuration.formatVersion) is unknown")
         }
         return configuration
     }

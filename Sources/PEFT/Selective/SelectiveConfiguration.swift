@@ -1,0 +1,96 @@
+import Foundation
+
+/// The `adapter_config.json` of a selective-tuning checkpoint (`peft_type` `SELECTIVE`, this library's
+/// own), as ``ParameterSelection/saveDelta(of:relativeTo:to:)`` documents it.
+///
+/// ``PEFTModel/load(_:from:adapterName:isTrainable:)`` applies such a folder's deltas to the base
+/// weights; training a selection goes through ``ParameterSelection`` and ``SparseAdamW``.
+public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
+    /// The method: ``SelectiveTuning``.
+    public typealias Method = SelectiveTuning
+    /// `SELECTIVE`.
+    public static let peftType = "SELECTIVE"
+    /// The layout version this code writes and reads.
+    public static let currentFormatVersion = 1
+
+    /// `format_version`.
+    public var formatVersion = Self.currentFormatVersion
+    /// `granularity`: `element`, `row` or `tensor`.
+    public var granularity: SelectionGranularity
+    /// `criterion`: `fisher`, `taylor`, `gradient_magnitude`, or `null` for a rule.
+    public var criterion: SensitivityCriterion?
+    /// `budget`: `{"fraction": f}`, `{"count": n}`, or `null` for a rule.
+    public var budget: SelectionBudget?
+    /// `selected`: the number of selected entries.
+    public var selected: Int
+    /// `total_parameters`: the number of parameter elements of the model.
+    public var totalParameters: Int
+    /// `selected_parameters`: the selected parameter paths, in tree order.
+    public var selectedParameters: [String]
+    /// `task_type`, written only when set.
+    public var taskType: String? = nil
+    /// `base_model_name_or_path`, written only when set.
+    public var baseModelNameOrPath: String? = nil
+
+    init(
+        granularity: SelectionGranularity, criterion: SensitivityCriterion?,
+        budget: SelectionBudget?, selected: Int, totalParameters: Int, selectedParameters: [String]
+    ) {
+        self.granularity = granularity
+        self.criterion = criterion
+        self.budget = budget
+        self.selected = selected
+        self.totalParameters = totalParameters
+        self.selectedParameters = selectedParameters
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case peftType = "peft_type"
+        case formatVersion = "format_version"
+        case granularity, criterion, budget, selected
+        case totalParameters = "total_parameters"
+        case selectedParameters = "selected_parameters"
+        case taskType = "task_type"
+        case baseModelNameOrPath = "base_model_name_or_path"
+    }
+
+    /// Reads the file, checking `peft_type` and `format_version`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try container.decode(String.self, forKey: .peftType)
+        guard type == Self.peftType else {
+            throw AdapterError.invalidConfiguration(
+                key: "peft_type", reason: "expected \(Self.peftType), found \(type)")
+        }
+        formatVersion = try container.decode(Int.self, forKey: .formatVersion)
+        guard formatVersion == Self.currentFormatVersion else {
+            throw AdapterError.invalidConfiguration(
+                key: "format_version",
+                reason: "\(formatVersion) is not supported (this library reads \(Self.currentFormatVersion))")
+        }
+        granularity = try container.decode(SelectionGranularity.self, forKey: .granularity)
+        criterion = try container.decodeIfPresent(SensitivityCriterion.self, forKey: .criterion)
+        budget = try container.decodeIfPresent(SelectionBudget.self, forKey: .budget)
+        selected = try container.decode(Int.self, forKey: .selected)
+        totalParameters = try container.decode(Int.self, forKey: .totalParameters)
+        selectedParameters = try container.decode([String].self, forKey: .selectedParameters)
+        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
+        baseModelNameOrPath = try container.decodeIfPresent(
+            String.self, forKey: .baseModelNameOrPath)
+    }
+
+    /// Writes `criterion` and `budget` as `null` when absent, so every key is always present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.peftType, forKey: .peftType)
+        try container.encode(formatVersion, forKey: .formatVersion)
+        try container.encode(granularity, forKey: .granularity)
+        try container.encode(criterion, forKey: .criterion)
+        try container.encode(budget, forKey: .budget)
+        try container.encode(selected, forKey: .selected)
+        try container.encode(totalParameters, forKey: .totalParameters)
+        try container.encode(selectedParameters, forKey: .selectedParameters)
+        try container.encodeIfPresent(taskType, forKey: .taskType)
+        try container.encodeIfPresent(baseModelNameOrPath, forKey: .baseModelNameOrPath)
+    }
+}

@@ -1,0 +1,44 @@
+import PEFTNN
+import PEFTTensor
+
+extension GPT2LMHeadModel: AdaptableModel {
+    /// Hugging Face PEFT's default targets for `gpt2`.
+    public static let defaultTargets = DefaultTargetModules(
+        lora: ["c_attn"], ia3: ["c_attn", "mlp.c_proj"], ia3FeedForward: ["mlp.c_proj"])
+
+    /// `gpt2` (or the `model_type` the configuration names).
+    public var modelType: String { configuration.modelType }
+
+    /// Decoder-only.
+    public var architecture: ModelArchitecture { .causal }
+
+    /// PEFT's table row for `gpt2`.
+    public func defaultTargetModules(for peftType: String) -> [String]? {
+        Self.defaultTargets.targets(for: peftType)
+    }
+
+    /// IA3 scales the input of `mlp.c_proj`.
+    public func defaultFeedForwardModules(for peftType: String) -> [String]? {
+        Self.defaultTargets.feedForwardModules(for: peftType)
+    }
+
+    /// `attn.c_proj`, `mlp.c_proj` and `mlp`.
+    public var blockLayout: TransformerBlockLayout {
+        TransformerBlockLayout(
+            attentionOutput: ["attn.c_proj"], feedForwardOutput: ["mlp.c_proj"],
+            feedForward: ["mlp"])
+    }
+
+    /// `lm_head` when the head is untied; a tied head is the token embedding, no module of its own.
+    public var outputHeadPaths: [String] { outputHead == nil ? [] : ["lm_head"] }
+
+    /// Width, layers and heads from the configuration.
+    public var attentionLayout: AttentionLayout {
+        AttentionLayout(
+            width: configuration.embeddingSize, prefixLayers: configuration.layerCount,
+            heads: configuration.headCount)
+    }
+
+    /// `transformer.wte`.
+    public var wordEmbeddingTable: Tensor { transformer.tokenEmbedding.weight }
+}
