@@ -60,7 +60,7 @@ struct AutogradTests {
     /// A loss whose graph alone keeps an intermediate alive, with a weak reference to its storage.
     func lossSavingAnActivation(of x: Tensor) -> (loss: Tensor, saved: () -> TensorStorage?) {
         let activation = exp(x)  // the product below saves it for its backward
-        weak var storage = activation.storage
+        weak let storage = activation.storage
         return ((activation * activation).sum(), { storage })
     }
 

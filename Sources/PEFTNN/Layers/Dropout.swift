@@ -30,7 +30,7 @@ public final class Dropout: Module {
     }
 
     /// The next mask for a tensor of `shape` (0 or `1/(1 − p)` per element), for an op that applies
-    /// dropout inside itself such as ``attention(query:key:value:heads:scale:mask:bias:dropoutMask:)``;
+    /// dropout inside itself such as `attention(query:key:value:heads:scale:mask:bias:dropoutMask:)`;
     /// `nil` when the layer is inactive (evaluation mode, or probability 0).
     public func nextMask(shape: [Int]) -> Tensor? {
         guard isTraining, probability > 0 else { return nil }

@@ -65,7 +65,11 @@ open class MultiHeadAttention: Module {
 
     /// Attends from `x` (`[B, Tq, C]`) to `context` (`[B, Tk, C]`, `x` itself for self-attention).
     ///
+    /// While training, the attention probabilities pass through ``attentionDropout``.
+    ///
     /// - Parameters:
+    ///   - x: the positions that attend, `[B, Tq, C]`.
+    ///   - context: the positions attended to, `[B, Tk, C]`; `nil` for self-attention.
     ///   - mask: a constant additive mask broadcasting to `[B, H, Tq, Tk_total]` (padding).
     ///   - positionBias: a differentiable additive bias broadcasting to `[B, H, Tq, Tk_total]`.
     ///   - prefix: learned keys and values placed before all others.
@@ -76,7 +80,7 @@ open class MultiHeadAttention: Module {
     ) -> Tensor {
         let queries = query(x)
         let keysAndValues: (key: Tensor, value: Tensor)
-        if let context, let cache, let cachedKey = cache.key, let cachedValue = cache.value {
+        if context != nil, let cache, let cachedKey = cache.key, let cachedValue = cache.value {
             keysAndValues = (cachedKey, cachedValue)
         } else {
             let source = context ?? x
