@@ -7,8 +7,8 @@
 /// leading dimension of `H·D`, so no permute copy is ever made. `mask` is a constant additive mask that
 /// broadcasts to `[B, H, Tq, Tk]` (a causal `[Tq, Tk]`, a padding `[B, 1, 1, Tk]`); `bias` is a
 /// differentiable additive bias of the same kind (T5's relative positions, `[1, H, Tq, Tk]`). The result
-/// is `[B, Tq, H·D]`. Backward saves only the attention probabilities and skips the gradient of every
-/// input that needs none.
+/// is `[B, Tq, H·D]`. Backward saves only the attention probabilities (and the dropout mask, if any) and
+/// skips the gradient of every input that needs none.
 ///
 /// `dropoutMask`, when given, is a constant `[B, H, Tq, Tk]` factor on the probabilities after the
 /// softmax (attention dropout: 0 for a dropped weight, `1/(1 − p)` for a kept one, from
