@@ -25,7 +25,9 @@ struct ModelParityTests {
         }
     }
 
-    @Test("T5 logits and loss match transformers", arguments: ["t5-v1_0-tiny", "t5-v1_1-tiny"])
+    @Test(
+        "T5 logits and loss match transformers",
+        arguments: ["t5-v1_0-tiny", "t5-v1_1-tiny", "t5-v1_0-tiny-3-layers"])
     func t5(name: String) throws {
         let model = try T5ForConditionalGeneration(contentsOf: ParityFixture.folder(name))
         model.eval()

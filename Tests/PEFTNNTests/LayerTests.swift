@@ -112,6 +112,34 @@ struct LayerTests {
         #expect(bias.gradient?.shape == [1, 2, 3, 3])
     }
 
+    @Test(
+        "Attention dropout drops probabilities only while training, masks drawn from its generator")
+    func attentionDropout() {
+        var generator = RandomGenerator(seed: 6)
+        let layer = MultiHeadAttention(
+            modelWidth: 8, heads: 2, headSize: 4, isCausal: true, attentionDropout: 0.5,
+            using: &generator)
+        let plain = makeAttention(causal: true)  // the same weights, no dropout
+        let x = randomTensor([2, 3, 8], seed: 15)
+        layer.attentionDropout.reseed(9)
+        let trained = layer(x)
+        // The mask is the next [B, H, Tq, Tk] draw of the layer's generator.
+        var maskGenerator = RandomGenerator(seed: 9)
+        let mask = dropoutMask([2, 2, 3, 3], probability: 0.5, using: &maskGenerator)
+        let expected = layer.output(
+            attention(
+                query: layer.query(x), key: layer.key(x), value: layer.value(x), heads: 2,
+                scale: layer.scale, mask: causalMask(queries: 3, keys: 3), dropoutMask: mask))
+        expectClose(trained, expected, tolerance: 1e-6)
+        #expect(maxAbsoluteDifference(trained, plain(x)) > 1e-2)
+        // A prefix lengthens the keys, and the mask with them.
+        let prefix = AttentionPrefix(
+            key: randomTensor([1, 2, 8], seed: 16), value: randomTensor([1, 2, 8], seed: 17))
+        #expect(maxAbsoluteDifference(layer(x, prefix: prefix), plain(x, prefix: prefix)) > 1e-2)
+        layer.eval()
+        #expect(layer(x).scalars == plain(x).scalars)
+    }
+
     @Test("Activations parse Hugging Face names")
     func activationNames() {
         #expect(Activation(huggingFaceName: "gelu_new") == .geluNew)

@@ -141,6 +141,24 @@ struct ModuleTreeTests {
         #expect(model.blocks[1].drop.isTraining)
     }
 
+    @Test("Reseeding a model's dropouts gives each layer its own masks, and replays them")
+    func reseedDropouts() {
+        let model = TinyModel()
+        model.blocks = [TinyBlock(width: 4, seed: 2), TinyBlock(width: 4, seed: 2)]
+        let x = Tensor.ones([1, 64])
+        func masks() -> [[Float]] { model.blocks.map { $0.drop(x).scalars } }
+        let built = masks()
+        #expect(built[0] == built[1])  // built alike, seeded alike
+        model.reseedDropouts(seed: 5)
+        let first = masks()
+        #expect(first[0] != first[1])
+        model.reseedDropouts(seed: 5)
+        #expect(masks() == first)
+        model.reseedDropouts(seed: 6)
+        let other = masks()
+        #expect(other[0] != first[0] && other[1] != first[1])
+    }
+
     @Test("The summary line uses Hugging Face PEFT's format")
     func summary() {
         let model = TinyModel()

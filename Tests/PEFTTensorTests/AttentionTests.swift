@@ -7,7 +7,7 @@ struct AttentionTests {
     /// Attention written with permutes and batched matmuls, the reference for the fused op.
     func reference(
         _ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, scale: Float, mask: Tensor?,
-        bias: Tensor?
+        bias: Tensor?, dropoutMask: Tensor? = nil
     )
         -> Tensor
     {
@@ -18,7 +18,9 @@ struct AttentionTests {
         var scores = matmul(split(q), split(k), transposingRight: true) * scale
         if let bias { scores = scores + bias }
         if let mask { scores = scores + mask }
-        let output = matmul(softmax(scores), split(v))
+        var probabilities = softmax(scores)
+        if let dropoutMask { probabilities = probabilities * dropoutMask }
+        let output = matmul(probabilities, split(v))
         return output.permuted([0, 2, 1, 3]).reshaped(to: [batch, queries, width])
     }
 
@@ -55,6 +57,64 @@ struct AttentionTests {
         let k = randomTensor([1, 2, 4], seed: 10)
         let v = randomTensor([1, 2, 4], seed: 11).requiringGradient()
         let loss = attention(query: q, key: k, value: v, heads: 2, scale: 1).sum()
+        #expect(GEMMCounter.counting { loss.backward() } == 2)  // one dV product per head
+        #expect(v.gradient != nil)
+    }
+
+    /// A `[B, H, Tq, Tk]` dropout mask drawn from `seed`.
+    func fixedDropoutMask(_ shape: [Int], probability: Float, seed: UInt64) -> Tensor {
+        var generator = RandomGenerator(seed: seed)
+        return dropoutMask(shape, probability: probability, using: &generator)
+    }
+
+    @Test("Attention dropout multiplies the probabilities after the softmax by the mask")
+    func dropoutMatchesReference() {
+        let q = randomTensor([2, 3, 8], seed: 12)
+        let k = randomTensor([2, 5, 8], seed: 13)
+        let v = randomTensor([2, 5, 8], seed: 14)
+        let mask = causalMask(queries: 3, keys: 5)
+        let dropped = fixedDropoutMask([2, 2, 3, 5], probability: 0.4, seed: 15)
+        #expect(dropped.scalars.contains(0) && dropped.scalars.contains(Float(1) / 0.6))
+        let output = attention(
+            query: q, key: k, value: v, heads: 2, scale: 0.5, mask: mask, dropoutMask: dropped)
+        expectClose(
+            output,
+            reference(q, k, v, heads: 2, scale: 0.5, mask: mask, bias: nil, dropoutMask: dropped),
+            tolerance: 1e-5)
+        let undropped = attention(query: q, key: k, value: v, heads: 2, scale: 0.5, mask: mask)
+        #expect(maxAbsoluteDifference(output, undropped) > 1e-2)
+        // An all-ones mask is no dropout at all.
+        let ones = Tensor.ones([2, 2, 3, 5])
+        #expect(
+            attention(
+                query: q, key: k, value: v, heads: 2, scale: 0.5, mask: mask, dropoutMask: ones
+            )
+            .scalars == undropped.scalars)
+    }
+
+    @Test("Attention gradients with a fixed dropout mask match finite differences")
+    func dropoutGradients() {
+        let q = randomTensor([2, 3, 4], seed: 16)
+        let k = randomTensor([2, 4, 4], seed: 17)
+        let v = randomTensor([2, 4, 4], seed: 18)
+        let bias = randomTensor([1, 2, 3, 4], seed: 19)
+        let mask = causalMask(queries: 3, keys: 4)
+        let dropped = fixedDropoutMask([2, 2, 3, 4], probability: 0.3, seed: 20)
+        expectGradientsMatchFiniteDifferences([q, k, v, bias]) {
+            attention(
+                query: $0[0], key: $0[1], value: $0[2], heads: 2, scale: 0.7, mask: mask,
+                bias: $0[3], dropoutMask: dropped)
+        }
+    }
+
+    @Test("With dropout, frozen query and key still cost only the value gradient's products")
+    func dropoutValueOnlyGradient() {
+        let q = randomTensor([1, 2, 4], seed: 21)
+        let k = randomTensor([1, 2, 4], seed: 22)
+        let v = randomTensor([1, 2, 4], seed: 23).requiringGradient()
+        let dropped = fixedDropoutMask([1, 2, 2, 2], probability: 0.5, seed: 24)
+        let loss = attention(query: q, key: k, value: v, heads: 2, scale: 1, dropoutMask: dropped)
+            .sum()
         #expect(GEMMCounter.counting { loss.backward() } == 2)  // one dV product per head
         #expect(v.gradient != nil)
     }

@@ -32,8 +32,17 @@ struct ElementwiseTests {
 
     @Test("Scalar operations have correct values and gradients")
     func scalarOperations() {
+        let values = Tensor(shape: [2, 2], scalars: [1.5, -2, 0.25, 4])
+        #expect((values * 3).scalars == [4.5, -6, 0.75, 12])
+        #expect((-2 * values).scalars == [-3, 4, -0.5, -8])
+        #expect((values / 4).scalars == [0.375, -0.5, 0.0625, 1])
+        #expect((values + 1).scalars == [2.5, -1, 1.25, 5])
+        #expect((1 - values).scalars == [-0.5, 3, 0.75, -3])
+        #expect((values - 0.5).scalars == [1, -2.5, -0.25, 3.5])
+        #expect((2 / values).scalars == [Float(2) / 1.5, -1, 8, 0.5])
+        #expect((-values).scalars == [-1.5, 2, -0.25, -4])
+        #expect((values * 3).shape == [2, 2])
         let x = randomTensor([2, 3], seed: 3, in: 0.5..<2)
-        #expect(((x * 2) - (2 * x)).scalars.allSatisfy { $0 == 0 })
         expectGradientsMatchFiniteDifferences([x]) { $0[0] * 3 + 1 }
         expectGradientsMatchFiniteDifferences([x]) { 2 - $0[0] / 4 }
         expectGradientsMatchFiniteDifferences([x]) { 1 / $0[0] }

@@ -112,4 +112,126 @@ struct BottleneckAdapterTests {
                 fresh(inputIDs: inputs, decoderInputIDs: [[0, 4, 9]]), expected, tolerance: 1e-6)
         }
     }
+
+    @Test(
+        "Each placement's forward is the bottleneck formula on the right input, from the saved weights",
+        arguments: placements)
+    func forwardFormula(placement: BottleneckPlacement) throws {
+        let configuration = BottleneckConfiguration(placement: placement) {
+            $0.bottleneckSize = 3
+            $0.layerNorm = placement != .pfeiffer
+            $0.nonLinearity = placement == .parallel ? .silu : .gelu
+            $0.scaling = placement == .pfeiffer ? 1 : 2
+        }
+        let decoderInputs = [[0, 4, 9], [0, 2, 2]]
+        let families: [(model: () -> Module, run: (Module) -> Tensor, adapted: Int)] = [
+            (
+                { tinyGPT2() }, { ($0 as! GPT2LMHeadModel)(sampleTokens) },
+                placement == .houlsby ? 4 : 2
+            ),
+            (
+                { tinyT5() },
+                {
+                    ($0 as! T5ForConditionalGeneration)(
+                        inputIDs: sampleTokens, decoderInputIDs: decoderInputs)
+                },
+                placement == .houlsby ? 8 : 4
+            ),
+        ]
+        for family in families {
+            let model = family.model()
+            let peft = try PEFTModel(model, configuration: configuration)
+            var generator = RandomGenerator(seed: 17)
+            for parameter in peft.trainableParameters {
+                parameter.assign(
+                    Tensor.normal(parameter.shape, standardDeviation: 0.5, using: &generator))
+            }
+            let folder = try temporaryDirectory()
+            try peft.save(to: folder)
+            let file = try SafeTensorsFile(
+                contentsOf: folder.appendingPathComponent("adapter_model.safetensors"))
+            // The reference: the same base model with each adapted module replaced by the formula.
+            let reference = family.model()
+            let prefix = "base_model.model."
+            let suffix = ".adapter_down.weight"
+            let paths = file.tensorNames.filter { $0.hasSuffix(suffix) }.map {
+                String($0.dropFirst(prefix.count).dropLast(suffix.count))
+            }
+            #expect(paths.count == family.adapted, "\(placement): adapted \(paths)")
+            for path in paths {
+                func tensor(_ name: String) throws -> Tensor {
+                    let key = "\(prefix)\(path).\(name)"
+                    return Tensor(shape: file.info(key)!.shape, scalars: try file.floats(key))
+                }
+                let formula = BottleneckFormula(
+                    down: try tensor("adapter_down.weight"),
+                    downBias: try tensor("adapter_down.bias"),
+                    up: try tensor("adapter_up.weight"), upBias: try tensor("adapter_up.bias"),
+                    norm: configuration.layerNorm
+                        ? (try tensor("adapter_norm.weight"), try tensor("adapter_norm.bias"))
+                        : nil,
+                    activation: configuration.nonLinearity, scaling: configuration.scaling)
+                let base = try reference.module(at: path)
+                let replacement: Module =
+                    placement == .parallel
+                    ? ParallelFormula(base: base as! any UnaryLayer, formula: formula)
+                    : SequentialFormula(base: base as! any LinearLayer, formula: formula)
+                try reference.replaceModule(at: path, with: replacement)
+            }
+            let adapted = family.run(model)
+            #expect(maxAbsoluteDifference(adapted, family.run(family.model())) > 1e-2)
+            expectClose(adapted, family.run(reference), tolerance: 1e-5)
+        }
+    }
+}
+
+/// A bottleneck written out from its tensors: `s·(W_up·act(W_down·LN(x) + b_down) + b_up)`.
+struct BottleneckFormula {
+    let down: Tensor
+    let downBias: Tensor
+    let up: Tensor
+    let upBias: Tensor
+    let norm: (weight: Tensor, bias: Tensor)?
+    let activation: Activation
+    let scaling: Float
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let normalized = norm.map { layerNorm(x, weight: $0.weight, bias: $0.bias) } ?? x
+        let hidden = activation(matmul(normalized, down, transposingRight: true) + downBias)
+        return scaling * (matmul(hidden, up, transposingRight: true) + upBias)
+    }
+}
+
+/// The Houlsby and Pfeiffer placement: the bottleneck reads the layer's output and adds to it.
+final class SequentialFormula: Module, LinearLayer {
+    @Child(key: "base") var base: any LinearLayer
+    let formula: BottleneckFormula
+
+    init(base: any LinearLayer, formula: BottleneckFormula) {
+        self.formula = formula
+        super.init()
+        self.base = base
+    }
+
+    var inputFeatures: Int { base.inputFeatures }
+    var outputFeatures: Int { base.outputFeatures }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let output = base(x)
+        return output + formula(output)
+    }
+}
+
+/// The parallel placement: the bottleneck reads the block's input and adds to its output.
+final class ParallelFormula: Module, UnaryLayer {
+    @Child(key: "base") var base: any UnaryLayer
+    let formula: BottleneckFormula
+
+    init(base: any UnaryLayer, formula: BottleneckFormula) {
+        self.formula = formula
+        super.init()
+        self.base = base
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { base(x) + formula(x) }
 }

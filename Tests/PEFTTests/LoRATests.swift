@@ -15,6 +15,7 @@ func tinyGPT2(seed: UInt64 = 1) -> GPT2LMHeadModel {
             $0.headCount = 2
             $0.residualDropout = 0
             $0.embeddingDropout = 0
+            $0.attentionDropout = 0
             $0.initializerRange = 0.2
         }, seed: seed)
     model.eval()

@@ -7,6 +7,8 @@ public final class GPT2Attention: Module {
     @Child(key: "c_attn") public var queryKeyValue: any LinearLayer
     /// `[C] → [C]`, key `c_proj`.
     @Child(key: "c_proj") public var outputProjection: any LinearLayer
+    /// Dropout on the attention probabilities (`attn_pdrop`), key `attn_dropout`.
+    @Child(key: "attn_dropout") public var attentionDropout: Dropout
     /// Dropout on the output, key `resid_dropout`.
     @Child(key: "resid_dropout") public var residualDropout: Dropout
     /// The number of heads, H.
@@ -14,16 +16,18 @@ public final class GPT2Attention: Module {
     /// The factor on `Q·Kᵀ`.
     public let scale: Float
 
-    /// Creates the layer from its projections.
+    /// Creates the layer from its projections; `dropout` applies to the output and `attentionDropout`
+    /// to the attention probabilities, both only while training.
     public init(
         queryKeyValue: any LinearLayer, outputProjection: any LinearLayer, heads: Int, scale: Float,
-        dropout: Float
+        dropout: Float, attentionDropout: Float = 0
     ) {
         self.heads = heads
         self.scale = scale
         super.init()
         self.queryKeyValue = queryKeyValue
         self.outputProjection = outputProjection
+        self.attentionDropout = Dropout(probability: attentionDropout)
         self.residualDropout = Dropout(probability: dropout)
     }
 
@@ -39,7 +43,10 @@ public final class GPT2Attention: Module {
         if let mask { combinedMask = combineMasks(combinedMask, mask) }
         let attended = attention(
             query: parts[0], key: keys, value: values, heads: heads, scale: scale,
-            mask: combinedMask)
+            mask: combinedMask,
+            dropoutMask: attentionDropout.nextMask(shape: [
+                x.shape[0], heads, x.shape[1], keys.shape[1],
+            ]))
         return residualDropout(outputProjection(attended))
     }
 }

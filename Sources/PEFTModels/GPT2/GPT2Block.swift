@@ -30,7 +30,8 @@ public final class GPT2Block: Module {
             heads: configuration.headCount,
             scale: configuration.scaleAttentionWeights
                 ? 1 / Float(width / configuration.headCount).squareRoot() : 1,
-            dropout: configuration.residualDropout)
+            dropout: configuration.residualDropout,
+            attentionDropout: configuration.attentionDropout)
         mlpNorm = LayerNorm(dimension: width, epsilon: configuration.layerNormEpsilon)
         mlp = GPT2MLP(
             expand: Conv1D(

@@ -22,7 +22,7 @@ public struct GPT2Configuration: Codable, Equatable, Sendable {
     public var residualDropout: Float = 0.1
     /// Dropout on the embeddings.
     public var embeddingDropout: Float = 0.1
-    /// Dropout on attention probabilities (not applied by this implementation; see the docs).
+    /// Dropout on the attention probabilities.
     public var attentionDropout: Float = 0.1
     /// The standard deviation of the initial weights.
     public var initializerRange: Float = 0.02
@@ -106,7 +106,10 @@ public struct GPT2Configuration: Codable, Equatable, Sendable {
         try require(
             Activation(huggingFaceName: activationFunction) != nil, file, "activation_function",
             "unsupported activation '\(activationFunction)'")
-        for (key, value) in [("resid_pdrop", residualDropout), ("embd_pdrop", embeddingDropout)] {
+        for (key, value) in [
+            ("resid_pdrop", residualDropout), ("embd_pdrop", embeddingDropout),
+            ("attn_pdrop", attentionDropout),
+        ] {
             try require(value >= 0 && value < 1, file, key, "must be in [0, 1), got \(value)")
         }
     }

@@ -14,7 +14,8 @@ public final class GPT2LMHeadModel: Module {
     /// The configuration the model was built from.
     public let configuration: GPT2Configuration
 
-    /// Creates a randomly initialised model, as Hugging Face initialises GPT-2.
+    /// Creates a randomly initialised model, as Hugging Face initialises GPT-2; `seed` draws the weights
+    /// and seeds the dropout layers (`reseedDropouts(seed:)`).
     public init(configuration: GPT2Configuration, seed: UInt64 = 0) {
         self.configuration = configuration
         var generator = RandomGenerator(seed: seed)
@@ -27,6 +28,8 @@ public final class GPT2LMHeadModel: Module {
                 weight: Tensor.normal(
                     [configuration.vocabularySize, configuration.embeddingSize],
                     standardDeviation: configuration.initializerRange, using: &generator))
+        // Every block's dropouts are built alike; seeding each from its path keeps their masks apart.
+        reseedDropouts(seed: seed)
     }
 
     /// Loads a model from a Hugging Face folder (`config.json` and `model.safetensors` or shards).

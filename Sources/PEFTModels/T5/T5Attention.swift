@@ -45,7 +45,7 @@ public final class T5Attention: MultiHeadAttention {
         super.init(
             query: query, key: key, value: value, output: output, heads: configuration.headCount,
             scale: 1,
-            isCausal: isCausal)
+            isCausal: isCausal, attentionDropout: configuration.dropoutRate)
         relativeAttentionBias =
             hasRelativeAttentionBias
             ? Embedding(

@@ -19,7 +19,8 @@ public final class T5ForConditionalGeneration: Module {
     /// The configuration the model was built from.
     public let configuration: T5Configuration
 
-    /// Creates a randomly initialised model, as Hugging Face initialises T5.
+    /// Creates a randomly initialised model, as Hugging Face initialises T5; `seed` draws the weights
+    /// and seeds the dropout layers (`reseedDropouts(seed:)`).
     public init(configuration: T5Configuration, seed: UInt64 = 0) {
         self.configuration = configuration
         var generator = RandomGenerator(seed: seed)
@@ -41,6 +42,8 @@ public final class T5ForConditionalGeneration: Module {
                     [configuration.vocabularySize, configuration.modelSize],
                     standardDeviation: factor,
                     using: &generator))
+        // Every block's dropouts are built alike; seeding each from its path keeps their masks apart.
+        reseedDropouts(seed: seed)
     }
 
     /// Loads a model from a Hugging Face folder (`config.json` and `model.safetensors` or shards).

@@ -4,7 +4,8 @@ import PEFTTensor
 /// `o`), for self- and cross-attention.
 ///
 /// Options cover what the models and the PEFT methods need: a causal mask, an additive position bias,
-/// a per-layer key/value prefix (prefix tuning) and a key/value cache (incremental decoding).
+/// dropout on the attention probabilities, a per-layer key/value prefix (prefix tuning) and a key/value
+/// cache (incremental decoding).
 open class MultiHeadAttention: Module {
     /// Projects the input to queries, key `q`.
     @Child(key: "q") public var query: any LinearLayer
@@ -14,6 +15,9 @@ open class MultiHeadAttention: Module {
     @Child(key: "v") public var value: any LinearLayer
     /// Projects the heads' output back, key `o`.
     @Child(key: "o") public var output: any LinearLayer
+    /// Dropout on the attention probabilities while training (T5's `dropout_rate` inside attention),
+    /// key `attention_dropout`; it holds no parameters, so checkpoints do not name it.
+    @Child(key: "attention_dropout") public var attentionDropout: Dropout
     /// The number of heads, H.
     public let heads: Int
     /// The factor on `Q·Kᵀ`: `1/√D` usually, 1 for T5 (folded into its initialisation).
@@ -21,11 +25,12 @@ open class MultiHeadAttention: Module {
     /// Whether position `i` may attend only to keys up to `i`.
     public let isCausal: Bool
 
-    /// Creates the layer from its projections.
+    /// Creates the layer from its projections; `attentionDropout` is the probability of dropping an
+    /// attention weight while training.
     public init(
         query: any LinearLayer, key: any LinearLayer, value: any LinearLayer,
         output: any LinearLayer, heads: Int,
-        scale: Float, isCausal: Bool
+        scale: Float, isCausal: Bool, attentionDropout: Float = 0
     ) {
         precondition(
             query.outputFeatures % heads == 0,
@@ -38,12 +43,13 @@ open class MultiHeadAttention: Module {
         self.key = key
         self.value = value
         self.output = output
+        self.attentionDropout = Dropout(probability: attentionDropout)
     }
 
     /// Creates bias-free projections from `modelWidth` to `heads × headSize` and back.
     public convenience init(
         modelWidth: Int, heads: Int, headSize: Int, scale: Float? = nil, isCausal: Bool,
-        using generator: inout RandomGenerator
+        attentionDropout: Float = 0, using generator: inout RandomGenerator
     ) {
         let inner = heads * headSize
         func projection(_ inputs: Int, _ outputs: Int) -> Linear {
@@ -53,12 +59,17 @@ open class MultiHeadAttention: Module {
             query: projection(modelWidth, inner), key: projection(modelWidth, inner),
             value: projection(modelWidth, inner), output: projection(inner, modelWidth),
             heads: heads,
-            scale: scale ?? 1 / Float(headSize).squareRoot(), isCausal: isCausal)
+            scale: scale ?? 1 / Float(headSize).squareRoot(), isCausal: isCausal,
+            attentionDropout: attentionDropout)
     }
 
     /// Attends from `x` (`[B, Tq, C]`) to `context` (`[B, Tk, C]`, `x` itself for self-attention).
     ///
+    /// While training, the attention probabilities pass through ``attentionDropout``.
+    ///
     /// - Parameters:
+    ///   - x: the positions that attend, `[B, Tq, C]`.
+    ///   - context: the positions attended to, `[B, Tk, C]`; `nil` for self-attention.
     ///   - mask: a constant additive mask broadcasting to `[B, H, Tq, Tk_total]` (padding).
     ///   - positionBias: a differentiable additive bias broadcasting to `[B, H, Tq, Tk_total]`.
     ///   - prefix: learned keys and values placed before all others.
@@ -69,7 +80,7 @@ open class MultiHeadAttention: Module {
     ) -> Tensor {
         let queries = query(x)
         let keysAndValues: (key: Tensor, value: Tensor)
-        if let context, let cache, let cachedKey = cache.key, let cachedValue = cache.value {
+        if context != nil, let cache, let cachedKey = cache.key, let cachedValue = cache.value {
             keysAndValues = (cachedKey, cachedValue)
         } else {
             let source = context ?? x
@@ -84,7 +95,10 @@ open class MultiHeadAttention: Module {
         let attended = attention(
             query: queries, key: keysAndValues.key, value: keysAndValues.value, heads: heads,
             scale: scale,
-            mask: combinedMask, bias: positionBias)
+            mask: combinedMask, bias: positionBias,
+            dropoutMask: attentionDropout.nextMask(shape: [
+                x.shape[0], heads, x.shape[1], keysAndValues.key.shape[1],
+            ]))
         return output(attended)
     }
 }

@@ -1,3 +1,23 @@
+/// Dropout: the mask and the op that multiplies by it.
+
+/// A dropout mask of `shape`: each element is 0 with probability `probability`, else
+/// `1 / (1 − probability)`, so multiplying by it keeps the expected value unchanged.
+///
+/// The elements are drawn in row-major order, one uniform number each, so a generator in a given state
+/// always gives the same mask.
+public func dropoutMask(
+    _ shape: [Int], probability: Float, using generator: inout RandomGenerator
+) -> Tensor {
+    precondition(
+        probability >= 0 && probability < 1, "dropoutMask: probability \(probability) not in [0, 1)"
+    )
+    let scale = 1 / (1 - probability)
+    let count = shape.reduce(1, *)
+    return Tensor.build(shape) { m in
+        for index in 0..<count { m[index] = generator.nextUniform() < probability ? 0 : scale }
+    }
+}
+
 /// Zeroes each element with probability `probability` while training and scales the survivors by
 /// `1 / (1 − probability)`, so the expected value is unchanged; the identity when not training.
 public func dropout(
@@ -6,9 +26,5 @@ public func dropout(
     precondition(
         probability >= 0 && probability < 1, "dropout: probability \(probability) not in [0, 1)")
     guard training, probability > 0 else { return x }
-    let scale = 1 / (1 - probability)
-    let mask = Tensor.build(x.shape) { m in
-        for index in 0..<x.count { m[index] = generator.nextUniform() < probability ? 0 : scale }
-    }
-    return x * mask
+    return x * dropoutMask(x.shape, probability: probability, using: &generator)
 }
