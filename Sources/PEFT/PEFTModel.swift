@@ -277,4 +277,15 @@ public final class PEFTModel<Base: Module> {
 
     /// Switches everything to evaluation mode.
     public func eval() { train(false) }
+
+    /// Reseeds every dropout layer in the base (LoRA's included) and in the prompt encoders from
+    /// `seed` and the layer's path, so a loop that calls it each step with a seed made from its own
+    /// and the step draws the same masks when it resumes.
+    public func reseedDropouts(seed: UInt64) {
+        base.reseedDropouts(seed: seed)
+        for (name, encoder) in promptEncoders {
+            encoder.reseedDropouts(
+                seed: seed ^ adapterSeed(adapterName: name, path: "", purpose: "prompt_encoder"))
+        }
+    }
 }

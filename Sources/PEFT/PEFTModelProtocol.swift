@@ -24,6 +24,8 @@ public protocol PEFTModelProtocol: AnyObject {
     func setAdapter(_ name: String) throws
     /// Switches to training or evaluation mode.
     func train(_ training: Bool)
+    /// Reseeds every dropout layer, the base's and the prompt encoders'.
+    func reseedDropouts(seed: UInt64)
     /// Saves adapters as PEFT does.
     func save(to folder: URL, adapters: [String]?) throws
     /// Folds adapters into the base weights.

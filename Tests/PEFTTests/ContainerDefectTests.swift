@@ -35,16 +35,11 @@ struct ContainerDefectTests {
 
     @Test("LoRA's dropout is in the module tree, so reseeding it reproduces a run exactly")
     func loraDropoutResumes() throws {
-        func reseed(_ model: Module, step: Int) {
-            for (index, entry) in model.namedModules().enumerated() {
-                (entry.module as? Dropout)?.reseed(UInt64(step) &* 7919 &+ UInt64(index))
-            }
-        }
         func train(_ peft: PEFTModel<GPT2LMHeadModel>, steps: Range<Int>) {
             let optimizer = SGD(peft.trainableParameters, learningRate: 0.5)
             peft.train()
             for step in steps {
-                reseed(peft.base, step: step)
+                peft.reseedDropouts(seed: UInt64(step))
                 causalLanguageModelingLoss(logits: peft(sampleTokens), labels: sampleTokens)
                     .backward()
                 optimizer.step()

@@ -8,32 +8,11 @@
 ///
 /// Backward: `dx = y ⊙ (dy − Σ dy ⊙ y)` per row.
 public func softmax(_ x: Tensor) -> Tensor {
-    let width = x.shape.last ?? 1
-    let rows = x.count / max(width, 1)
-    let rowsPerBlock = ParallelLoops.rowsPerBlock(elementsPerRow: width)
-    let source = UnsafePointer(x.storage.pointer)
-    let output = Tensor.build(x.shape) { out in
-        ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
-            _, block in
-            for row in block { softmaxRow(source + row * width, out + row * width, count: width) }
-        }
-    }
-    return .result(output, of: [x]) { g in
-        let dy = UnsafePointer(g.storage.pointer)
-        let y = UnsafePointer(output.storage.pointer)
-        return [
-            Tensor.build(x.shape) { dx in
-                ParallelLoops.forEachBlock(
-                    rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width
-                ) { _, block in
-                    for row in block {
-                        let base = row * width
-                        let dot = vectorDot(dy + base, y + base, count: width)
-                        for j in base..<base + width { dx[j] = y[j] * (dy[j] - dot) }
-                    }
-                }
-            }
-        ]
+    rowwise(x) { input, y, width in
+        softmaxRow(input, y, count: width)
+    } backward: { dy, y, dx, width in
+        let dot = vectorDot(dy, y, count: width)
+        for j in 0..<width { dx[j] = y[j] * (dy[j] - dot) }
     }
 }
 
@@ -58,6 +37,36 @@ private func softmaxRow(
 ///
 /// Backward: `dx = dy − softmax(x) ⊙ Σ dy` per row.
 public func logSoftmax(_ x: Tensor) -> Tensor {
+    rowwise(x) { input, y, width in
+        let maximum = vectorMaximum(input, count: width)
+        var total = FloatVector()
+        forEachVector(count: width) { offset, lanes in
+            total += vectorExp(load(input, offset, lanes: lanes, padding: -.infinity) - maximum)
+        }
+        // Subtracting the maximum first keeps the digits a large shared offset would swallow.
+        let logTotal = logf(total.sum())
+        for j in 0..<width { y[j] = (input[j] - maximum) - logTotal }
+    } backward: { dy, y, dx, width in
+        let total = vectorSum(dy, count: width)
+        forEachVector(count: width) { j, lanes in
+            let probability = vectorExp(load(y, j, lanes: lanes, padding: 0))
+            let gradient = load(dy, j, lanes: lanes, padding: 0) - probability * total
+            store(gradient, dx, j, lanes: lanes)
+        }
+    }
+}
+
+/// A differentiable op that maps each row of the last axis on its own, forward and backward, in blocks
+/// of rows on every core. `forward(input, y, width)` writes one output row; `backward(dy, y, dx,
+/// width)` one input-gradient row from the output gradient and the output.
+@inline(__always)
+private func rowwise(
+    _ x: Tensor,
+    forward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+    backward: @escaping (
+        UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int
+    ) -> Void
+) -> Tensor {
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)
     let rowsPerBlock = ParallelLoops.rowsPerBlock(elementsPerRow: width)
@@ -65,19 +74,7 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
     let output = Tensor.build(x.shape) { out in
         ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
             _, block in
-            for row in block {
-                let input = source + row * width
-                let maximum = vectorMaximum(input, count: width)
-                var total = FloatVector()
-                forEachVector(count: width) { offset, lanes in
-                    total += vectorExp(
-                        load(input, offset, lanes: lanes, padding: -.infinity) - maximum)
-                }
-                // Subtracting the maximum first keeps the digits a large shared offset would swallow.
-                let logTotal = logf(total.sum())
-                let y = out + row * width
-                for j in 0..<width { y[j] = (input[j] - maximum) - logTotal }
-            }
+            for row in block { forward(source + row * width, out + row * width, width) }
         }
     }
     return .result(output, of: [x]) { g in
@@ -90,14 +87,7 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
                 ) { _, block in
                     for row in block {
                         let base = row * width
-                        let total = vectorSum(dy + base, count: width)
-                        forEachVector(count: width) { offset, lanes in
-                            let j = base + offset
-                            let probability = vectorExp(load(y, j, lanes: lanes, padding: 0))
-                            let gradient =
-                                load(dy, j, lanes: lanes, padding: 0) - probability * total
-                            store(gradient, dx, j, lanes: lanes)
-                        }
+                        backward(dy + base, y + base, dx + base, width)
                     }
                 }
             }
