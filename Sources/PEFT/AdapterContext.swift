@@ -43,13 +43,15 @@ public struct AdapterContext {
             throw AdapterError.invalidConfiguration(
                 key: key,
                 reason:
-                    "\(type(of: model)) does not describe its family (conform it to AdaptableModel)")
+                    "\(type(of: model)) does not describe its family (conform it to AdaptableModel)"
+            )
         }
         return family
     }
 
     /// Resolves ``TargetModules/automatic`` to the family's defaults for `peftType`.
-    public func resolvedTargets(_ targets: TargetModules, peftType: String) throws -> TargetModules {
+    public func resolvedTargets(_ targets: TargetModules, peftType: String) throws -> TargetModules
+    {
         guard case .automatic = targets else { return targets }
         return .suffixes(try defaultTargets(for: peftType))
     }

@@ -110,12 +110,14 @@ extension AdapterSetLayer {
 
     /// Refuses: this layer's method does not fold into the base weights.
     public func mergeAdapter(_ adapter: Adapter, safe: Bool) throws {
-        throw AdapterError.invalidState("\(type(of: self)) adapters do not merge into the base weights")
+        throw AdapterError.invalidState(
+            "\(type(of: self)) adapters do not merge into the base weights")
     }
 
     /// Refuses, as ``mergeAdapter(_:safe:)`` does.
     public func unmergeAdapter(_ adapter: Adapter) throws {
-        throw AdapterError.invalidState("\(type(of: self)) adapters do not merge into the base weights")
+        throw AdapterError.invalidState(
+            "\(type(of: self)) adapters do not merge into the base weights")
     }
 
     /// The adapter's tensors with PEFT's file keys, from ``AdapterTensors/tensors``.
@@ -129,7 +131,9 @@ extension AdapterSetLayer {
     public func modelParameters() -> [(key: String, parameter: Parameter)]
     where Adapter: AdapterTensors {
         adapters.all.flatMap { name, adapter in
-            adapter.tensors.map { (Adapter.modelKey(forFileKey: $0.key, adapterName: name), $0.parameter) }
+            adapter.tensors.map {
+                (Adapter.modelKey(forFileKey: $0.key, adapterName: name), $0.parameter)
+            }
         }
     }
 }

@@ -24,7 +24,8 @@ public enum AdapterFolder {
             throw AdapterError.folder(path: url.path, reason: "missing file")
         }
         let type = try AdapterConfigurationFile.peftType(of: data, file: url.path)
-        guard let configurationType = AdapterConfigurationRegistry.configurationType(for: type) else {
+        guard let configurationType = AdapterConfigurationRegistry.configurationType(for: type)
+        else {
             let supported = AdapterConfigurationRegistry.registeredTypes.joined(separator: ", ")
             throw AdapterError.folder(
                 path: url.path,

@@ -15,7 +15,8 @@ extension PEFTModel {
             }
             guard Self.mergesIntoBase(configuration) else {
                 throw AdapterError.invalidState(
-                    "\(type(of: configuration).peftType) adapters do not merge into the base weights")
+                    "\(type(of: configuration).peftType) adapters do not merge into the base weights"
+                )
             }
         }
         for (_, layer) in adapterLayers() {

@@ -56,7 +56,9 @@ public final class PEFTModel<Base: Module> {
 
     /// The shared modules that edit the base weights, by adapter name.
     var baseWeightEdits: [(adapter: String, edit: any BaseWeightEdit)] {
-        sharedModules.compactMap { name, module in (module as? any BaseWeightEdit).map { (name, $0) } }
+        sharedModules.compactMap { name, module in
+            (module as? any BaseWeightEdit).map { (name, $0) }
+        }
     }
 
     /// The model family's description, when the base gives one.
@@ -114,7 +116,9 @@ public final class PEFTModel<Base: Module> {
     private func removeFromLayers(_ name: String) throws {
         for (path, layer) in adapterLayers() where layer.adapterNames.contains(name) {
             try layer.removeAdapter(named: name)
-            if layer.adapterNames.isEmpty { try base.replaceModule(at: path, with: layer.baseModule) }
+            if layer.adapterNames.isEmpty {
+                try base.replaceModule(at: path, with: layer.baseModule)
+            }
         }
     }
 
@@ -177,7 +181,8 @@ public final class PEFTModel<Base: Module> {
     )] {
         var result = C.Method.adapterTensors(
             in: base, adapterName: adapterName, configuration: configuration)
-        result += sharedModules[adapterName]?.namedParameters().map { ($0.path, $0.parameter) } ?? []
+        result +=
+            sharedModules[adapterName]?.namedParameters().map { ($0.path, $0.parameter) } ?? []
         result += modulesToSave.tensors(
             adapter: adapterName, activeAdapter: activeAdapter, in: base
         )
@@ -235,7 +240,9 @@ public final class PEFTModel<Base: Module> {
         try removeFromLayers(name)
         (sharedModules[name] as? any BaseWeightEdit)?.setApplied(false)
         if adapterNames == [name] {
-            if let activeAdapter { try modulesToSave.restoreOriginals(saving: activeAdapter, in: base) }
+            if let activeAdapter {
+                try modulesToSave.restoreOriginals(saving: activeAdapter, in: base)
+            }
             modulesToSave = ModulesToSave()
             activeAdapter = nil
         } else {

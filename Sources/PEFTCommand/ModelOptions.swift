@@ -14,7 +14,9 @@ struct ModelOptions: ParsableArguments {
     /// The model, with the adapter applied when one is given, in evaluation mode.
     func load() throws -> (model: LoadedModel, adapter: (any PEFTModelProtocol)?) {
         let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
-        let peft = try adapter.map { try loadPEFTModel(loaded.model, from: URL(fileURLWithPath: $0)) }
+        let peft = try adapter.map {
+            try loadPEFTModel(loaded.model, from: URL(fileURLWithPath: $0))
+        }
         loaded.model.eval()
         return (loaded, peft)
     }

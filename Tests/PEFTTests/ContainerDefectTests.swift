@@ -52,7 +52,9 @@ struct ContainerDefectTests {
         }
         let straight = try tinyGPT2().applyLoRA(rank: 2, configure: configure)
         #expect(
-            straight.base.namedModules().contains { $0.path.hasSuffix("c_attn.lora_dropout.default") })
+            straight.base.namedModules().contains {
+                $0.path.hasSuffix("c_attn.lora_dropout.default")
+            })
         train(straight, steps: 0..<4)
 
         let first = try tinyGPT2().applyLoRA(rank: 2, configure: configure)
@@ -117,7 +119,8 @@ struct ContainerDefectTests {
 
     @Test("unload() takes prompt encoders away with the adapters")
     func unloadPromptEncoders() throws {
-        let peft = try PEFTModel(tinyGPT2(), configuration: PromptTuningConfiguration(virtualTokens: 2))
+        let peft = try PEFTModel(
+            tinyGPT2(), configuration: PromptTuningConfiguration(virtualTokens: 2))
         #expect(peft.promptEncoders.count == 1)
         try peft.unload()
         #expect(peft.promptEncoders.isEmpty && peft.configurations.isEmpty)

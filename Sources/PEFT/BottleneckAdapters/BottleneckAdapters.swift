@@ -18,7 +18,9 @@ public enum BottleneckAdapters: PEFTMethod {
             let names =
                 configuration.placement == .houlsby
                 ? blocks.attentionOutput + blocks.feedForwardOutput : blocks.feedForwardOutput
-            for path in try context.matchModules(.suffixes(names), isSupported: { $0 is any LinearLayer }) {
+            for path in try context.matchModules(
+                .suffixes(names), isSupported: { $0 is any LinearLayer })
+            {
                 let layer: SequentialAdapterLayer
                 switch try model.module(at: path) {
                 case let existing as SequentialAdapterLayer: layer = existing

@@ -10,7 +10,8 @@ public enum LoRA: PEFTMethod {
         throws -> AdapterAttachment
     {
         try configuration.validate()
-        let targets = try context.resolvedTargets(configuration.targets, peftType: LoRAConfiguration.peftType)
+        let targets = try context.resolvedTargets(
+            configuration.targets, peftType: LoRAConfiguration.peftType)
         let paths = try context.matchModules(
             targets, excluded: configuration.excludedModules,
             layersToTransform: configuration.layersToTransform,
@@ -56,11 +57,13 @@ public enum LoRA: PEFTMethod {
         guard !configuration.useDoRA else {
             throw AdapterError.invalidConfiguration(
                 key: "use_dora",
-                reason: "DoRA on the embedding '\(path)' is not supported; exclude it or drop use_dora")
+                reason:
+                    "DoRA on the embedding '\(path)' is not supported; exclude it or drop use_dora")
         }
         try layer.adapters.add(
             context.adapterName,
-            makeEmbeddingFactors(for: layer, path: path, configuration: configuration, context: context))
+            makeEmbeddingFactors(
+                for: layer, path: path, configuration: configuration, context: context))
     }
 
     /// The adapter's factors, the biases `bias` asks for, keyed as PEFT saves them.

@@ -197,7 +197,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
                 throw AdapterError.invalidConfiguration(
                     key: "init_lora_weights",
                     reason:
-                        "'\(name)' (PiSSA by a randomised, inexact SVD) is not supported; 'pissa' is the exact SVD")
+                        "'\(name)' (PiSSA by a randomised, inexact SVD) is not supported; 'pissa' is the exact SVD"
+                )
             default:
                 throw AdapterError.invalidConfiguration(
                     key: "init_lora_weights",
@@ -236,7 +237,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
     ]
 
     private static func refuseUnsupported(in container: KeyedDecodingContainer<CodingKeys>) throws {
-        for key in unsupportedKeys where try container.contains(key) && !container.decodeNil(forKey: key) {
+        for key in unsupportedKeys
+        where try container.contains(key) && !container.decodeNil(forKey: key) {
             let isOff =
                 (try? container.decode(Bool.self, forKey: key)) == false
                 || (try? container.decode([String: JSONIgnored].self, forKey: key))?.isEmpty == true

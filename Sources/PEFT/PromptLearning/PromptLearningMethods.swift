@@ -37,7 +37,6 @@ extension PromptModelShape {
     }
 }
 
-
 /// Prompt tuning (Lester et al., 2021): learned virtual-token embeddings in front of the input.
 public enum PromptTuning: PEFTMethod {
     /// Creates the table of `P · submodules` virtual tokens, initialised as configured.
@@ -75,7 +74,8 @@ public enum PromptTuning: PEFTMethod {
             let repeated = (0..<rows).map { tokenIDs[$0 % tokenIDs.count] }
             table = withoutGradients { gatherRows(words, indices: repeated) }
         }
-        return AdapterAttachment(promptEncoder: PromptEmbedding(table: table, virtualTokenCount: count))
+        return AdapterAttachment(
+            promptEncoder: PromptEmbedding(table: table, virtualTokenCount: count))
     }
 }
 
@@ -89,10 +89,11 @@ public enum PTuning: PEFTMethod {
             try preparePromptLearning(&configuration.settings, context: context))
         var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
         let count = configuration.settings.virtualTokenCount
-        return AdapterAttachment(promptEncoder: 
-            PTuningEncoder(
-                rows: count * shape.submodules, width: shape.width, virtualTokenCount: count,
-                configuration: configuration, using: &generator))
+        return AdapterAttachment(
+            promptEncoder:
+                PTuningEncoder(
+                    rows: count * shape.submodules, width: shape.width, virtualTokenCount: count,
+                    configuration: configuration, using: &generator))
     }
 }
 
@@ -104,11 +105,12 @@ public enum PrefixTuning: PEFTMethod {
     ) throws -> AdapterAttachment {
         let family = try preparePromptLearning(&configuration.settings, context: context)
         var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
-        return AdapterAttachment(promptEncoder: 
-            PrefixEncoder(
-                virtualTokenCount: configuration.settings.virtualTokenCount,
-                width: family.attentionLayout.keyValueWidth,
-                layers: family.attentionLayout.prefixLayers, configuration: configuration,
-                using: &generator))
+        return AdapterAttachment(
+            promptEncoder:
+                PrefixEncoder(
+                    virtualTokenCount: configuration.settings.virtualTokenCount,
+                    width: family.attentionLayout.keyValueWidth,
+                    layers: family.attentionLayout.prefixLayers, configuration: configuration,
+                    using: &generator))
     }
 }

@@ -66,7 +66,9 @@ public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
         guard formatVersion == Self.currentFormatVersion else {
             throw AdapterError.invalidConfiguration(
                 key: "format_version",
-                reason: "\(formatVersion) is not supported (this library reads \(Self.currentFormatVersion))")
+                reason:
+                    "\(formatVersion) is not supported (this library reads \(Self.currentFormatVersion))"
+            )
         }
         granularity = try container.decode(SelectionGranularity.self, forKey: .granularity)
         criterion = try container.decodeIfPresent(SensitivityCriterion.self, forKey: .criterion)

@@ -40,7 +40,8 @@ public enum SelectiveTuning: PEFTMethod {
     ) throws -> Bool {
         guard let edit = attachment.sharedModule as? SelectiveEdit else { return false }
         let named = Dictionary(
-            model.namedParameters().map { ($0.path, $0.parameter) }, uniquingKeysWith: { a, _ in a })
+            model.namedParameters().map { ($0.path, $0.parameter) }, uniquingKeysWith: { a, _ in a }
+        )
         let originals = configuration.selectedParameters.compactMap { path in
             named[path].map { (path, $0, $0.value.copied()) }
         }

@@ -63,9 +63,10 @@ public func logSoftmax(_ x: Tensor) -> Tensor {
 private func rowwise(
     _ x: Tensor,
     forward: @escaping (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
-    backward: @escaping (
-        UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int
-    ) -> Void
+    backward:
+        @escaping (
+            UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int
+        ) -> Void
 ) -> Tensor {
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)

@@ -66,8 +66,11 @@ for step in 0..<100 {
     if step % 10 == 0 || step == 99 { print("step \(step): loss \(loss.scalar)") }
 }
 peft.eval()
-check(losses.suffix(5).reduce(0, +) < 0.9 * losses.prefix(5).reduce(0, +), "the loss did not fall: \(losses)")
-let stillFrozen = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.parameter.value.scalars) })
+check(
+    losses.suffix(5).reduce(0, +) < 0.9 * losses.prefix(5).reduce(0, +),
+    "the loss did not fall: \(losses)")
+let stillFrozen = Dictionary(
+    uniqueKeysWithValues: model.namedParameters().map { ($0.path, $0.parameter.value.scalars) })
 check(frozen.allSatisfy { stillFrozen[$0.0] == $0.1 }, "a base weight changed")
 
 let probe = batch(2, using: &generator)
@@ -84,9 +87,13 @@ print("saved \(files.joined(separator: ", ")) to \(folder.path)")
 
 let reloaded = try PEFTModel.load(baseModel(), from: folder)
 reloaded.eval()
-check(reloaded.configurations["default"] is ScaleShiftConfiguration, "the folder did not load as SCALE_SHIFT")
+check(
+    reloaded.configurations["default"] is ScaleShiftConfiguration,
+    "the folder did not load as SCALE_SHIFT")
 let reloadedLogits = withoutGradients { reloaded(probe) }
-check(reloadedLogits.scalars == trained.scalars, "reloaded logits differ: \(maxAbsoluteDifference(reloadedLogits, trained))")
+check(
+    reloadedLogits.scalars == trained.scalars,
+    "reloaded logits differ: \(maxAbsoluteDifference(reloadedLogits, trained))")
 print("reloaded: logits identical (max |Δ| 0)")
 
 try reloaded.merge()

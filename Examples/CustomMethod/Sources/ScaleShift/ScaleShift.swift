@@ -12,7 +12,9 @@ public enum ScaleShift: PEFTMethod {
     }
 
     /// Wraps every targeted linear layer in ``ScaleShiftLinear`` and adds the adapter to it.
-    public static func apply(_ configuration: inout ScaleShiftConfiguration, in context: AdapterContext)
+    public static func apply(
+        _ configuration: inout ScaleShiftConfiguration, in context: AdapterContext
+    )
         throws -> AdapterAttachment
     {
         let paths = try context.matchModules(.suffixes(configuration.targets)) {

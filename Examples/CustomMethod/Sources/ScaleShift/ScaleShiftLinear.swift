@@ -80,10 +80,12 @@ public final class ScaleShiftLinear: Module, LinearLayer, AdapterSetLayer {
     private func fold(scale: Tensor, shift: Tensor) throws {
         let (weight, outputsAlongRows, bias) = try baseParameters
         guard let bias else {
-            throw AdapterError.invalidState("ScaleShiftLinear merges its shift into a bias; the base has none")
+            throw AdapterError.invalidState(
+                "ScaleShiftLinear merges its shift into a bias; the base has none")
         }
         withoutGradients {
-            let along = outputsAlongRows ? scale.reshaped(to: [-1, 1]) : scale.reshaped(to: [1, -1])
+            let along =
+                outputsAlongRows ? scale.reshaped(to: [-1, 1]) : scale.reshaped(to: [1, -1])
             weight.assign(weight.value * along)
             bias.assign(bias.value * scale + shift)
         }
