@@ -154,3 +154,19 @@ extension AdapterTensors {
         return "\(key[..<dot]).\(adapterName)\(key[dot...])"
     }
 }
+
+/// An ``AdapterSetLayer`` that wraps a linear layer and is one itself: its sizes and its base module
+/// are the wrapped layer's.
+public protocol LinearAdapterLayer: AdapterSetLayer, LinearLayer {
+    /// The wrapped layer.
+    var base: any LinearLayer { get }
+}
+
+extension LinearAdapterLayer {
+    /// The wrapped layer's input width.
+    public var inputFeatures: Int { base.inputFeatures }
+    /// The wrapped layer's output width.
+    public var outputFeatures: Int { base.outputFeatures }
+    /// The wrapped layer, which takes this one's place again on unload.
+    public var baseModule: Module { base }
+}

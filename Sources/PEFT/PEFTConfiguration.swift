@@ -24,6 +24,19 @@ extension PEFTConfiguration {
     public var modulesToSave: [String]? { nil }
 }
 
+extension KeyedDecodingContainer {
+    /// Checks the `peft_type` at `key` names `expected`; `required` makes an absent one an error too.
+    public func checkPEFTType(_ expected: String, forKey key: Key, required: Bool = false) throws {
+        let type =
+            try required
+            ? decode(String.self, forKey: key) : decodeIfPresent(String.self, forKey: key)
+        if let type, type != expected {
+            throw AdapterError.invalidConfiguration(
+                key: "peft_type", reason: "expected \(expected), found \(type)")
+        }
+    }
+}
+
 /// Encoding helpers for configurations whose JSON fields take several shapes, as PEFT's do.
 extension KeyedDecodingContainer {
     /// A string, a list of strings, or null.

@@ -41,7 +41,7 @@ public final class Bottleneck: AdapterTensors {
 }
 
 /// A bottleneck adapter after a linear layer, before the residual add: `y = base(x) + adapter(base(x))`.
-public final class SequentialAdapterLayer: Module, LinearLayer, AdapterSetLayer {
+public final class SequentialAdapterLayer: Module, LinearAdapterLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     /// The bottlenecks, by adapter name.
@@ -53,12 +53,6 @@ public final class SequentialAdapterLayer: Module, LinearLayer, AdapterSetLayer 
         self.base = base
     }
 
-    /// The size of the input's last dimension.
-    public var inputFeatures: Int { base.inputFeatures }
-    /// The size of the output's last dimension.
-    public var outputFeatures: Int { base.outputFeatures }
-    /// The wrapped module.
-    public var baseModule: Module { base }
     /// The bottlenecks' parameters under the adapter names.
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {
         modelParameters()
@@ -84,7 +78,7 @@ public final class ParallelAdapterLayer: Module, UnaryLayer, AdapterSetLayer {
         self.base = base
     }
 
-    /// The wrapped module.
+    /// The wrapped block.
     public var baseModule: Module { base }
     /// The bottlenecks' parameters under the adapter names.
     public override func namedDirectParameters() -> [(key: String, parameter: Parameter)] {

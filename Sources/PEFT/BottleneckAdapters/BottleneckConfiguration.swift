@@ -57,12 +57,7 @@ public struct BottleneckConfiguration: PEFTConfiguration, Equatable {
     /// Reads the JSON this library writes.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        if let type = try container.decodeIfPresent(String.self, forKey: JSONKey("peft_type")),
-            type != Self.peftType
-        {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected \(Self.peftType), found \(type)")
-        }
+        try container.checkPEFTType(Self.peftType, forKey: JSONKey("peft_type"))
         placement =
             try container.decodeIfPresent(BottleneckPlacement.self, forKey: JSONKey("placement"))
             ?? .pfeiffer

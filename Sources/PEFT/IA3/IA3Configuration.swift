@@ -31,12 +31,7 @@ public struct IA3Configuration: PEFTConfiguration, Equatable {
     /// Reads PEFT's JSON.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        if let type = try container.decodeIfPresent(String.self, forKey: JSONKey("peft_type")),
-            type != Self.peftType
-        {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected IA3, found \(type)")
-        }
+        try container.checkPEFTType(Self.peftType, forKey: JSONKey("peft_type"))
         func targets(_ key: String) throws -> TargetModules? {
             switch try container.decodeStringOrList(forKey: JSONKey(key)) {
             case nil: nil

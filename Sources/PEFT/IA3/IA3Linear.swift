@@ -6,7 +6,7 @@ import PEFTTensor
 ///
 /// The base stays under `base_layer`; each adapter's vector is `ia3_l.<name>` in the model and
 /// `ia3_l` in PEFT's file. Several active adapters multiply their vectors.
-public final class IA3Linear: Module, LinearLayer, AdapterSetLayer {
+public final class IA3Linear: Module, LinearAdapterLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     /// Whether the vectors scale the input instead of the output.
@@ -20,13 +20,6 @@ public final class IA3Linear: Module, LinearLayer, AdapterSetLayer {
         super.init()
         self.base = base
     }
-
-    /// The size of the input's last dimension.
-    public var inputFeatures: Int { base.inputFeatures }
-    /// The size of the output's last dimension.
-    public var outputFeatures: Int { base.outputFeatures }
-    /// The wrapped layer.
-    public var baseModule: Module { base }
 
     func add(_ name: String, initialValue: Float, generator: inout RandomGenerator) throws {
         let shape = isFeedForward ? [1, inputFeatures] : [outputFeatures, 1]

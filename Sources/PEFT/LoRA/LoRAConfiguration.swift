@@ -163,12 +163,7 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
     /// and features this library lacks are refused by name.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let type = try container.decodeIfPresent(String.self, forKey: .peftType),
-            type != Self.peftType
-        {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected LORA, found \(type)")
-        }
+        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? rank
         alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
         dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout

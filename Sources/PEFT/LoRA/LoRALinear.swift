@@ -7,7 +7,7 @@ import PEFTTensor
 /// under `lora_A.<name>` and `lora_B.<name>` and its dropout under `lora_dropout.<name>`, as in PEFT, so
 /// the saved keys (`c_attn.lora_A.weight`) are PEFT's with the adapter name left out. With one active
 /// plain adapter and no dropout the forward pass is a single fused node (`lowRankLinear`).
-public final class LoRALinear: Module, LinearLayer, AdapterSetLayer {
+public final class LoRALinear: Module, LinearAdapterLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     /// The adapters, by name.
@@ -18,13 +18,6 @@ public final class LoRALinear: Module, LinearLayer, AdapterSetLayer {
         super.init()
         self.base = base
     }
-
-    /// The size of the input's last dimension.
-    public var inputFeatures: Int { base.inputFeatures }
-    /// The size of the output's last dimension.
-    public var outputFeatures: Int { base.outputFeatures }
-    /// The wrapped layer.
-    public var baseModule: Module { base }
 
     /// The base weight and how it is laid out.
     var baseWeight: (parameter: Parameter, layout: LinearWeightLayout, bias: Parameter?) {

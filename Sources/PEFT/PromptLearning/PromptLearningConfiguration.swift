@@ -35,12 +35,7 @@ public struct PromptLearningSettings: Equatable, Sendable {
     }
 
     init(from container: KeyedDecodingContainer<JSONKey>, peftType: String) throws {
-        if let type = try container.decodeIfPresent(String.self, forKey: JSONKey("peft_type")),
-            type != peftType
-        {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected \(peftType), found \(type)")
-        }
+        try container.checkPEFTType(peftType, forKey: JSONKey("peft_type"))
         virtualTokenCount =
             try container.decodeIfPresent(Int.self, forKey: JSONKey("num_virtual_tokens")) ?? 20
         tokenDimension = try container.decodeIfPresent(Int.self, forKey: JSONKey("token_dim"))

@@ -57,11 +57,7 @@ public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
     /// Reads the file, checking `peft_type` and `format_version`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try container.decode(String.self, forKey: .peftType)
-        guard type == Self.peftType else {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected \(Self.peftType), found \(type)")
-        }
+        try container.checkPEFTType(Self.peftType, forKey: .peftType, required: true)
         formatVersion = try container.decode(Int.self, forKey: .formatVersion)
         guard formatVersion == Self.currentFormatVersion else {
             throw AdapterError.invalidConfiguration(

@@ -88,6 +88,24 @@ public protocol AdaptableModel: Module {
     func attentionPrefixes(fromPrefixTable table: Tensor) -> [AttentionPrefix]
 }
 
+/// An ``AdaptableModel`` whose default targets are one row of Hugging Face PEFT's tables.
+public protocol AdaptableModelWithTargetTable: AdaptableModel {
+    /// The family's row of PEFT's default-target tables.
+    static var defaultTargets: DefaultTargetModules { get }
+}
+
+extension AdaptableModelWithTargetTable {
+    /// The table's targets for `peftType`.
+    public func defaultTargetModules(for peftType: String) -> [String]? {
+        Self.defaultTargets.targets(for: peftType)
+    }
+
+    /// The table's feed-forward modules for `peftType`.
+    public func defaultFeedForwardModules(for peftType: String) -> [String]? {
+        Self.defaultTargets.feedForwardModules(for: peftType)
+    }
+}
+
 extension AdaptableModel {
     /// PEFT's plain layout: layer `l` takes block `2l` as keys and block `2l + 1` as values.
     public func attentionPrefixes(fromPrefixTable table: Tensor) -> [AttentionPrefix] {

@@ -1,7 +1,7 @@
 import PEFTNN
 import PEFTTensor
 
-extension GPT2LMHeadModel: AdaptableModel {
+extension GPT2LMHeadModel: AdaptableModelWithTargetTable {
     /// Hugging Face PEFT's default targets for `gpt2`.
     public static let defaultTargets = DefaultTargetModules(
         lora: ["c_attn"], ia3: ["c_attn", "mlp.c_proj"], ia3FeedForward: ["mlp.c_proj"])
@@ -11,16 +11,6 @@ extension GPT2LMHeadModel: AdaptableModel {
 
     /// Decoder-only.
     public var architecture: ModelArchitecture { .causal }
-
-    /// PEFT's table row for `gpt2`.
-    public func defaultTargetModules(for peftType: String) -> [String]? {
-        Self.defaultTargets.targets(for: peftType)
-    }
-
-    /// IA3 scales the input of `mlp.c_proj`.
-    public func defaultFeedForwardModules(for peftType: String) -> [String]? {
-        Self.defaultTargets.feedForwardModules(for: peftType)
-    }
 
     /// `attn.c_proj`, `mlp.c_proj` and `mlp`.
     public var blockLayout: TransformerBlockLayout {

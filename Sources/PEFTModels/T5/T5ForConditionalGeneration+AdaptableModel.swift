@@ -1,7 +1,7 @@
 import PEFTNN
 import PEFTTensor
 
-extension T5ForConditionalGeneration: AdaptableModel {
+extension T5ForConditionalGeneration: AdaptableModelWithTargetTable {
     /// Hugging Face PEFT's default targets for `t5`.
     public static let defaultTargets = DefaultTargetModules(
         lora: ["q", "v"], ia3: ["k", "v", "wo"], ia3FeedForward: ["wo"])
@@ -11,16 +11,6 @@ extension T5ForConditionalGeneration: AdaptableModel {
 
     /// Encoder-decoder.
     public var architecture: ModelArchitecture { .encoderDecoder }
-
-    /// PEFT's table row for `t5`.
-    public func defaultTargetModules(for peftType: String) -> [String]? {
-        Self.defaultTargets.targets(for: peftType)
-    }
-
-    /// IA3 scales the input of `wo`.
-    public func defaultFeedForwardModules(for peftType: String) -> [String]? {
-        Self.defaultTargets.feedForwardModules(for: peftType)
-    }
 
     /// `SelfAttention.o`, `DenseReluDense.wo` and `DenseReluDense`.
     public var blockLayout: TransformerBlockLayout {

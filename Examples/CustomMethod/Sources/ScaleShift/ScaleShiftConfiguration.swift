@@ -30,11 +30,7 @@ public struct ScaleShiftConfiguration: PEFTConfiguration, Equatable {
     /// Reads the file, checking its `peft_type`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try container.decode(String.self, forKey: .peftType)
-        guard type == Self.peftType else {
-            throw AdapterError.invalidConfiguration(
-                key: "peft_type", reason: "expected \(Self.peftType), found \(type)")
-        }
+        try container.checkPEFTType(Self.peftType, forKey: .peftType, required: true)
         targets = try container.decode([String].self, forKey: .targets)
         taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
         baseModelNameOrPath = try container.decodeIfPresent(

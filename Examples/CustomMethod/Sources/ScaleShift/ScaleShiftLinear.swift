@@ -20,7 +20,7 @@ public final class ScaleShiftVectors: AdapterTensors {
 
 /// A frozen linear layer whose output channels are rescaled and shifted by learned vectors. A fresh
 /// adapter is the identity; merging folds the scale into the weight and the shift into the bias.
-public final class ScaleShiftLinear: Module, LinearLayer, AdapterSetLayer {
+public final class ScaleShiftLinear: Module, LinearAdapterLayer {
     /// The wrapped layer, key `base_layer`.
     @Child(key: "base_layer") public var base: any LinearLayer
     /// The adapters, by name; ``AdapterSetLayer`` answers the container's questions from it.
@@ -31,13 +31,6 @@ public final class ScaleShiftLinear: Module, LinearLayer, AdapterSetLayer {
         super.init()
         self.base = base
     }
-
-    /// The base's input width.
-    public var inputFeatures: Int { base.inputFeatures }
-    /// The base's output width.
-    public var outputFeatures: Int { base.outputFeatures }
-    /// The wrapped layer, put back on unload.
-    public var baseModule: Module { base }
 
     func add(_ name: String) throws {
         try adapters.add(name, ScaleShiftVectors(channels: outputFeatures))
