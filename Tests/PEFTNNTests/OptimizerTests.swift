@@ -305,9 +305,10 @@ struct OptimizerStateFileTests {
     }
 
     /// Saves AdamW's state after two fixture steps and returns a copy of the file whose tensors
-    /// (by name) `edit` has changed.
+    /// (by name) `edit` and metadata `editMetadata` have changed.
     func editedStateFile(
-        _ edit: (inout [String: OptimizerFixture.Values]) -> Void
+        _ edit: (inout [String: OptimizerFixture.Values]) -> Void = { _ in },
+        metadata editMetadata: (inout [String: String]) -> Void = { _ in }
     ) throws -> URL {
         let parameters = fixtureParameters()
         let optimizer = AdamW(parameters, learningRate: 1e-2)
@@ -321,7 +322,9 @@ struct OptimizerStateFileTests {
             tensors[name] = .init(shape: file.info(name)!.shape, data: try file.floats(name))
         }
         edit(&tensors)
-        var writer = SafeTensorsWriter(metadata: file.metadata)
+        var metadata = file.metadata
+        editMetadata(&metadata)
+        var writer = SafeTensorsWriter(metadata: metadata)
         for (name, tensor) in tensors {
             try writer.add(name, shape: tensor.shape, values: tensor.data)
         }
@@ -346,6 +349,26 @@ struct OptimizerStateFileTests {
         }
         #expect(optimizer.stateElementCount == 0)
         #expect(optimizer.stepCount == 0)
+    }
+
+    @Test("Hyperparameters load as saved, and one out of range throws invalidValue")
+    func hyperparameterRange() throws {
+        let saved = try editedStateFile()
+        defer { try? FileManager.default.removeItem(at: saved) }
+        let optimizer = AdamW(fixtureParameters(), learningRate: 0, beta2: 0.5)
+        try optimizer.loadState(from: saved, parameterNames: Self.names)
+        #expect(
+            optimizer.hyperparameters == AdamHyperparameters(learningRate: 1e-2, weightDecay: 1e-2))
+
+        let url = try editedStateFile(metadata: { $0["beta2"] = "1.5" })
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fresh = AdamW(fixtureParameters())
+        #expect(
+            throws: OptimizerStateError.invalidValue(file: url.path, key: "beta2", value: "1.5")
+        ) {
+            try fresh.loadState(from: url, parameterNames: Self.names)
+        }
+        #expect(fresh.stateElementCount == 0)
     }
 
     @Test("Loading a file that lacks one of a parameter's moments throws missingKey")

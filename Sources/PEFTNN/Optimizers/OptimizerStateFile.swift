@@ -5,11 +5,11 @@ import PEFTSafeTensors
 import PEFTTensor
 
 /// Collects an optimizer's state tensors and metadata for one safetensors file.
-struct OptimizerStateWriter {
+package struct OptimizerStateWriter {
     private var writer: SafeTensorsWriter
 
     /// Starts a file for `optimizer` after `stepCount` steps with `hyperparameters` as strings.
-    init(optimizer: String, stepCount: Int, hyperparameters: [String: String]) {
+    package init(optimizer: String, stepCount: Int, hyperparameters: [String: String]) {
         var metadata = hyperparameters
         metadata["optimizer"] = optimizer
         metadata["step_count"] = String(stepCount)
@@ -17,28 +17,34 @@ struct OptimizerStateWriter {
     }
 
     /// Adds a copy of `storage`'s elements as the tensor `key` of `shape`.
-    mutating func add(_ key: String, shape: [Int], storage: TensorStorage) throws {
+    package mutating func add(_ key: String, shape: [Int], storage: TensorStorage) throws {
         try writer.add(key, shape: shape, copying: storage.buffer)
     }
 
     /// Adds a per-parameter step count as a scalar, as PyTorch stores `state["step"]`.
-    mutating func add(_ key: String, step: Int) throws {
+    package mutating func add(_ key: String, step: Int) throws {
         try writer.add(key, shape: [], values: [Float(step)])
     }
 
+    /// Adds flat element indices exactly, as the 1-D I64 tensor `key`.
+    package mutating func add(_ key: String, indices: [Int]) throws {
+        try writer.add(key, shape: [indices.count], int64Values: indices.map(Int64.init))
+    }
+
     /// Writes the file atomically.
-    func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         try writer.write(to: url)
     }
 }
 
 /// A saved optimizer state, checked key by key with errors that name the file and key.
-struct OptimizerStateReader {
+package struct OptimizerStateReader {
     private let file: SafeTensorsFile
-    private let path: String
+    /// The file's path, for errors.
+    package let path: String
 
     /// Opens `url` and checks that `optimizer` wrote it.
-    init(contentsOf url: URL, optimizer: String) throws {
+    package init(contentsOf url: URL, optimizer: String) throws {
         file = try SafeTensorsFile(contentsOf: url)
         path = url.path
         let found = try string("optimizer")
@@ -48,7 +54,7 @@ struct OptimizerStateReader {
     }
 
     /// The metadata value for `key`.
-    func string(_ key: String) throws(OptimizerStateError) -> String {
+    package func string(_ key: String) throws(OptimizerStateError) -> String {
         guard let value = file.metadata[key] else {
             throw .missingKey(file: path, key: key)
         }
@@ -56,7 +62,8 @@ struct OptimizerStateReader {
     }
 
     /// The metadata value for `key`, parsed by `parse`.
-    func value<Value>(_ key: String, _ parse: (String) -> Value?) throws(OptimizerStateError)
+    package func value<Value>(_ key: String, _ parse: (String) -> Value?)
+        throws(OptimizerStateError)
         -> Value
     {
         let text = try string(key)
@@ -66,8 +73,13 @@ struct OptimizerStateReader {
         return value
     }
 
+    /// The optimizer's step count, saved as the metadata entry `step_count`.
+    package func stepCount() throws(OptimizerStateError) -> Int {
+        try value("step_count") { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+    }
+
     /// Whether the file holds the tensor `key`.
-    func contains(_ key: String) -> Bool {
+    package func contains(_ key: String) -> Bool {
         file.info(key) != nil
     }
 
@@ -82,7 +94,7 @@ struct OptimizerStateReader {
     }
 
     /// The tensor `key` in new storage, after checking it has `shape`.
-    func storage(_ key: String, shape: [Int]) throws -> TensorStorage {
+    package func storage(_ key: String, shape: [Int]) throws -> TensorStorage {
         try requireTensor(key, shape: shape)
         let storage = TensorStorage(count: shape.reduce(1, *))
         try file.copyFloats(key, into: storage.mutableBuffer)
@@ -90,7 +102,7 @@ struct OptimizerStateReader {
     }
 
     /// The per-parameter step count stored as the scalar `key`.
-    func step(_ key: String) throws -> Int {
+    package func step(_ key: String) throws -> Int {
         try requireTensor(key, shape: [])
         let value = try file.floats(key)[0]
         guard value >= 0, value == value.rounded() else {
@@ -99,8 +111,14 @@ struct OptimizerStateReader {
         return Int(value)
     }
 
+    /// The flat element indices stored as the 1-D I64 tensor `key`, after checking it has `count`.
+    package func indices(_ key: String, count: Int) throws -> [Int] {
+        try requireTensor(key, shape: [count])
+        return try file.int64s(key).map { Int($0) }
+    }
+
     /// Throws for the first tensor that is not one of `keys`.
-    func requireNoTensors(besides keys: Set<String>) throws(OptimizerStateError) {
+    package func requireNoTensors(besides keys: Set<String>) throws(OptimizerStateError) {
         if let extra = file.tensorNames.first(where: { !keys.contains($0) }) {
             throw .unexpectedKey(file: path, key: extra)
         }
@@ -108,7 +126,7 @@ struct OptimizerStateReader {
 }
 
 /// Checks that `names` names each of `parameters` once.
-func checkParameterNames(_ names: [String], for parameters: [Parameter]) {
+package func checkParameterNames(_ names: [String], for parameters: [Parameter]) {
     precondition(
         names.count == parameters.count,
         "optimizer state: \(names.count) parameter names for \(parameters.count) parameters")

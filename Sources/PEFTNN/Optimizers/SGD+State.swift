@@ -33,7 +33,7 @@ extension SGD {
     public func loadState(from url: URL, parameterNames: [String]) throws {
         checkParameterNames(parameterNames, for: parameters)
         let file = try OptimizerStateReader(contentsOf: url, optimizer: "SGD")
-        let savedStepCount = try file.value("step_count") { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
+        let savedStepCount = try file.stepCount()
         let savedLearningRate = try file.value("lr", Float.init)
         let savedMomentum = try file.value("momentum", Float.init)
         let savedDampening = try file.value("dampening", Float.init)
