@@ -28,9 +28,10 @@ let package = Package(
         // MARK: Libraries
 
         .target(name: "PEFTTensor", dependencies: ["CPEFTBLAS"]),
-        .target(name: "PEFTSafeTensors"),
+        .target(name: "PEFTJSON"),
+        .target(name: "PEFTSafeTensors", dependencies: ["PEFTJSON"]),
         .target(name: "PEFTNN", dependencies: ["PEFTTensor", "PEFTSafeTensors"]),
-        .target(name: "PEFTTokenizers"),
+        .target(name: "PEFTTokenizers", dependencies: ["PEFTJSON"]),
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
         .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
