@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import PEFTTraining
+import PEFTTrainingOptions
 
 struct T5FineTuning: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PEFTTraining
+import PEFTTrainingOptions
 
 /// `peft train`: adapt a model to a dataset with one method, with atomic checkpoints that resume exactly.
 struct Train: ParsableCommand {

@@ -1,6 +1,5 @@
 import ArgumentParser
-
-extension TrainingMethod: ExpressibleByArgument {}
+import PEFTTraining
 
 /// The command-line options the two example executables share; each adds its own model, data, target
 /// and output options, whose defaults differ.
