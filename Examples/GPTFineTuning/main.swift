@@ -130,7 +130,7 @@ struct GPTFineTuning: ParsableCommand {
         let calibrationSize = options.batchSize
         let calibration = Array(training.prefix(4 * calibrationSize))
         let prepared = try PreparedModel(
-            base: model, method: options.method, rank: options.rank, alpha: options.alpha,
+            base: model, method: options.method, rank: options.rank, alpha: options.loraAlpha,
             targets: targetNames,
             virtualTokens: options.virtualTokens
         ) {
@@ -190,7 +190,7 @@ struct GPTFineTuning: ParsableCommand {
                 "gpt-finetuning --method \(options.method.rawValue): exact match \(after.formatted)"
             try curve.write(to: folder.appendingPathComponent("loss_curve.svg"))
             let reloaded = try PreparedModel(
-                base: loadBase(), method: options.method, rank: options.rank, alpha: options.alpha,
+                base: loadBase(), method: options.method, rank: options.rank, alpha: options.loraAlpha,
                 targets: targetNames,
                 virtualTokens: options.virtualTokens, resumingFrom: folder)
             let again = exactMatch(reloaded)

@@ -36,7 +36,9 @@ struct Train: ParsableCommand {
     var method: TrainingMethod = .lora
 
     @Option(name: .long, help: "LoRA rank.") var rank = 8
-    @Option(name: .long, help: "LoRA alpha (default: 2 × rank).") var alpha: Float?
+    @Option(
+        name: .long, help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 × rank).")
+    var alpha: Float?
     @Option(name: .long, help: "Comma-separated target module names (default: the family's).")
     var targets: String?
     @Option(
@@ -106,7 +108,8 @@ struct Train: ParsableCommand {
             resumeFolder = folder
         }
         let prepared = try PreparedModel(
-            base: base, method: method, rank: rank, alpha: alpha ?? Float(2 * rank),
+            base: base, method: method, rank: rank,
+            alpha: alpha ?? TrainingMethod.defaultAlpha(rank: rank),
             targets: targets.map { $0.split(separator: ",").map(String.init) },
             virtualTokens: virtualTokens,
             resumingFrom: resumeFolder.map { $0.appendingPathComponent("adapter") }

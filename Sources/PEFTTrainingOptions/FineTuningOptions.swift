@@ -27,9 +27,12 @@ public struct FineTuningOptions: ParsableArguments {
     @Option(help: "LoRA rank.")
     public var rank = 8
 
-    /// LoRA alpha.
-    @Option(help: "LoRA alpha; the update is scaled by alpha / rank.")
-    public var alpha: Float = 16
+    /// LoRA alpha, when given; see ``loraAlpha``.
+    @Option(help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 × rank).")
+    public var alpha: Float?
+
+    /// LoRA alpha: `--alpha`, or twice `--rank` without it.
+    public var loraAlpha: Float { alpha ?? TrainingMethod.defaultAlpha(rank: rank) }
 
     /// The seed of the data, the adapter and the batch order.
     @Option(help: "Seeds the fine-tuning data, the adapter and the batch order.")

@@ -42,6 +42,12 @@ struct PEFTProcess {
     }
 }
 
+/// The `adapter_config.json` of an adapter folder.
+func adapterConfiguration(_ folder: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: folder.appendingPathComponent("adapter_config.json"))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
 /// A fresh temporary folder.
 func temporaryFolder() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(

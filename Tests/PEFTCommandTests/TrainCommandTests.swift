@@ -36,6 +36,32 @@ struct TrainCommandTests {
         #expect(state.contains("\"step\":4"))
     }
 
+    @Test("Without --alpha, LoRA's alpha is twice --rank; --alpha overrides it")
+    func defaultAlpha() throws {
+        let root = try temporaryFolder()
+        let common = [
+            "--config", "micro", "--task", "flip", "--steps", "1", "--batch-size", "2",
+            "--eval-examples", "1",
+        ]
+        let runs: [(arguments: [String], adapter: String, rank: Int, alpha: Double)] = [
+            (["train", "--method", "lora", "--rank", "4"], "train/adapter", 4, 8),
+            (["train", "--method", "lora", "--rank", "4", "--alpha", "3"], "alpha/adapter", 4, 3),
+            (["compare", "--methods", "lora", "--rank", "2"], "compare/lora/adapter", 2, 4),
+            (
+                ["compare", "--methods", "lora", "--rank", "2", "--alpha", "5"],
+                "compare-alpha/lora/adapter", 2, 5
+            ),
+        ]
+        for run in runs {
+            let out = root.appendingPathComponent(String(run.adapter.split(separator: "/")[0])).path
+            let process = try PEFTProcess(run.arguments + common + ["--out", out])
+            #expect(process.status == 0, "\(run.arguments): \(process.standardError)")
+            let configuration = try adapterConfiguration(root.appendingPathComponent(run.adapter))
+            #expect(configuration["r"] as? Int == run.rank, "\(run.arguments)")
+            #expect(configuration["lora_alpha"] as? Double == run.alpha, "\(run.arguments)")
+        }
+    }
+
     @Test("Bad training input ends in one line naming the problem")
     func errors() throws {
         let root = try temporaryFolder()
