@@ -36,6 +36,35 @@ struct TrainCommandTests {
         #expect(state.contains("\"step\":4"))
     }
 
+    /// The `--json` summary of a finished run.
+    static func summary(_ run: PEFTProcess) throws -> [String: Any] {
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+    }
+
+    @Test("seconds_per_step times training steps alone: a run that trains no step reports none")
+    func secondsPerStepCountsOnlyTrainingSteps() throws {
+        let root = try temporaryFolder()
+        let common = [
+            "train", "--config", "micro", "--task", "flip", "--steps", "2", "--batch-size", "2",
+            "--eval-examples", "2", "--seed", "3", "--json",
+        ]
+        let frozen = try PEFTProcess(
+            common + ["--method", "none", "--out", root.appendingPathComponent("none").path])
+        #expect(frozen.status == 0, "\(frozen.standardError)")
+        #expect(try Self.summary(frozen)["seconds_per_step"] is NSNull)
+
+        // Interrupted after its last step, then resumed: the resumed process trains nothing.
+        let folder = root.appendingPathComponent("lora").path
+        let first = try PEFTProcess(common + ["--out", folder, "--stop-after", "2"])
+        #expect(first.status == 0, "\(first.standardError)")
+        let resumed = try PEFTProcess(common + ["--out", folder, "--resume", folder])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let summary = try Self.summary(resumed)
+        #expect(summary["steps"] as? Int == 2)
+        #expect(summary["seconds_per_step"] is NSNull, "\(summary)")
+    }
+
     @Test("Without --alpha, LoRA's alpha is twice --rank; --alpha overrides it")
     func defaultAlpha() throws {
         let root = try temporaryFolder()
@@ -108,6 +137,15 @@ struct CompareCommandTests {
         #expect(
             lines.contains { $0.hasPrefix("| lora |") }
                 && lines.contains { $0.hasPrefix("| none | 0 |") })
+        // s/step is the training steps' time alone, so the frozen base has none.
+        let cells = { (row: Substring) in
+            row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let column = try #require(cells(lines[0]).firstIndex(of: "s/step"))
+        let none = try #require(lines.first { $0.hasPrefix("| none |") })
+        let lora = try #require(lines.first { $0.hasPrefix("| lora |") })
+        #expect(cells(none)[column] == "–", "\(none)")
+        #expect(Double(cells(lora)[column]).map { $0 > 0 } == true, "\(lora)")
         let csv = try String(
             contentsOf: folder.appendingPathComponent("tradeoffs.csv"), encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 5)

@@ -1,0 +1,44 @@
+import Foundation
+import PEFTTraining
+
+/// Generation speed in tokens per second, measured after training for the trade-off report.
+struct InferenceSpeed {
+    /// With the adapter applied as separate layers.
+    var unmerged: Double
+    /// With the adapter merged into the base weights, for the methods that merge (LoRA, IA3).
+    var merged: Double?
+
+    /// Greedy generation of 16 tokens from `prompt`, after one warm-up run; a merge is undone
+    /// before returning.
+    init(_ prepared: PreparedModel, tokenizer: any Tokenizer, prompt: String) throws {
+        prepared.train(false)
+        func measure() -> Double {
+            var options = GenerationOptions(maximumNewTokens: 16)
+            options.stopTokenIDs = []
+            let ids = Array(tokenizer.encode(prompt).prefix(32))
+            let start = ContinuousClock.now
+            let count: Int
+            if prepared.base is any CausalLanguageModel,
+                let decoder: any CausalLanguageModel = prepared.adapter
+                    ?? (prepared.base as? any CausalLanguageModel)
+            {
+                count = decoder.generate(prompt: ids, options: options).count
+            } else {
+                let model: any Seq2SeqLanguageModel =
+                    prepared.adapter ?? (prepared.base as! any Seq2SeqLanguageModel)
+                count =
+                    model.generate(input: DecoderInputs(tokenIDs: [ids]), options: options).count
+            }
+            return Double(count) / max((ContinuousClock.now - start).seconds, 1e-9)
+        }
+        _ = measure()
+        unmerged = measure()
+        guard let adapter = prepared.adapter, [.lora, .ia3].contains(prepared.method) else {
+            merged = nil
+            return
+        }
+        try adapter.merge()
+        defer { adapter.unmerge() }
+        merged = measure()
+    }
+}
