@@ -1,5 +1,6 @@
 import Foundation
 import PEFTModels
+import PEFTSafeTensors
 import PEFTTestSupport
 import Testing
 
@@ -8,7 +9,7 @@ struct TrainCommandTests {
     static let methods = ["lora", "prefix", "ptuning", "full", "selective", "bitfit"]
 
     @Test(
-        "An interrupted run resumed from its checkpoint reaches the same weights as an uninterrupted one",
+        "An interrupted run resumed from its checkpoint reaches the same trained weights as an uninterrupted one",
         arguments: methods)
     func resume(method: String) throws {
         let root = try temporaryFolder()
@@ -26,10 +27,25 @@ struct TrainCommandTests {
         #expect(first.standardError.contains("stopped after step 2"))
         let second = try PEFTProcess(common + ["--out", interrupted, "--resume", interrupted])
         #expect(second.status == 0, "\(second.standardError)")
+        // --stop-after 0 checkpoints the starting point: the weights before any step.
+        let untrained = root.appendingPathComponent("untrained").path
+        let start = try PEFTProcess(common + ["--out", untrained, "--stop-after", "0"])
+        #expect(start.status == 0, "\(start.standardError)")
+
         let file = method == "full" ? "model.safetensors" : "adapter_model.safetensors"
         let a = try Data(contentsOf: root.appendingPathComponent("straight/adapter/\(file)"))
         let b = try Data(contentsOf: root.appendingPathComponent("interrupted/adapter/\(file)"))
         #expect(a == b, "\(method): resumed weights differ")
+        let initial = try SafeTensorsFile(
+            contentsOf: root.appendingPathComponent("untrained/checkpoint/adapter/\(file)"))
+        let trained = try SafeTensorsFile(data: b, name: file)
+        let floatTensors = initial.tensorNames.filter { initial.info($0)?.dtype == .float32 }
+        #expect(!floatTensors.isEmpty)
+        for name in floatTensors {
+            #expect(
+                try trained.floats(name) != initial.floats(name),
+                "\(method): \(name) did not move from its initial value")
+        }
         let state = try String(
             contentsOf: root.appendingPathComponent("interrupted/checkpoint/trainer_state.json"),
             encoding: .utf8)
@@ -63,6 +79,20 @@ struct TrainCommandTests {
         let summary = try Self.summary(resumed)
         #expect(summary["steps"] as? Int == 2)
         #expect(summary["seconds_per_step"] is NSNull, "\(summary)")
+    }
+
+    @Test("A data file too small to hold examples out trains, and reports no evaluation loss")
+    func nothingHeldOut() throws {
+        let root = try temporaryFolder()
+        let data = root.appendingPathComponent("data.jsonl")
+        let lines = (1...5).map { #"{"prompt": "a\#($0)", "completion": "b"}"# }
+        try Data(lines.joined(separator: "\n").utf8).write(to: data)
+        let run = try PEFTProcess([
+            "train", "--config", "micro", "--data", data.path, "--steps", "1", "--batch-size", "2",
+            "--out", root.appendingPathComponent("out").path, "--json",
+        ])
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(try Self.summary(run)["eval_loss"] is NSNull)
     }
 
     @Test("Without --alpha, LoRA's alpha is twice --rank; --alpha overrides it")
