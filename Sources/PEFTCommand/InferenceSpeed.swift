@@ -18,16 +18,13 @@ struct InferenceSpeed {
             let ids = Array(tokenizer.encode(prompt).prefix(32))
             let start = ContinuousClock.now
             let count: Int
-            if prepared.base is any CausalLanguageModel,
-                let decoder: any CausalLanguageModel = prepared.adapter
-                    ?? (prepared.base as? any CausalLanguageModel)
-            {
+            if let decoder = prepared.causalLanguageModel {
                 count = decoder.generate(prompt: ids, options: options).count
             } else {
-                let model: any Seq2SeqLanguageModel =
-                    prepared.adapter ?? (prepared.base as! any Seq2SeqLanguageModel)
                 count =
-                    model.generate(input: DecoderInputs(tokenIDs: [ids]), options: options).count
+                    prepared.seq2SeqLanguageModel!.generate(
+                        input: DecoderInputs(tokenIDs: [ids]), options: options
+                    ).count
             }
             return Double(count) / max((ContinuousClock.now - start).seconds, 1e-9)
         }

@@ -80,18 +80,11 @@ extension Train {
             virtualTokens: virtualTokens,
             resumingFrom: checkpoint.map { $0.appendingPathComponent("adapter") }
         ) {
-            // Sensitivity-ranked selection: Fisher scores on four calibration batches, 1% of the weights.
+            // Fisher scores on four shuffled calibration batches, 1% of the weights.
             var calibration = ShuffledBatches(examples, batchSize: batchSize, seed: seed &+ 99)
-            let batches = (0..<4).map { _ in calibration.next()! }
-            let probe = try PreparedModel(
-                base: base, method: .none, rank: rank, alpha: 1, targets: nil,
-                virtualTokens: virtualTokens)
-            return try ParameterSelection.ranked(
-                model: base, calibrationBatches: batches.count, criterion: .fisher,
-                budget: .fraction(0.01)
-            ) { index in
-                probe.loss(batches[index], tokenizer: tokenizer, maximumLength: maximumLength)
-            }
+            return try .fisherRanked(
+                base, on: (0..<4).map { _ in calibration.next()! }, tokenizer: tokenizer,
+                maximumLength: maximumLength)
         }
     }
 }

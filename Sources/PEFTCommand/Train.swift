@@ -144,7 +144,7 @@ struct Train: ParsableCommand {
         try loop.saveCheckpoint(to: checkpointFolder)
         let adapterFolder = outputFolder.appendingPathComponent("adapter")
         try prepared.save(to: adapterFolder)
-        try loop.curve.write(to: outputFolder.appendingPathComponent("loss_curve.svg"))
+        try loop.curve.write(to: outputFolder.appendingPathComponent(LossCurve.fileName))
         let summary = try TrainingSummary(
             loop, heldOut: examples.heldOut, adapterFolder: adapterFolder)
         print(try summary.text(json: json))

@@ -97,14 +97,8 @@ struct TrainingLoop {
         }
     }
 
-    /// Greedy completions of `examples`' prompts compared with their completions, without
-    /// gradients; leaves the model in evaluation mode.
+    /// Exact match on `examples`, generating up to 24 tokens; leaves the model in evaluation mode.
     func exactMatch(on examples: [TextExample]) -> ExactMatchEvaluation {
-        prepared.train(false)
-        return withoutGradients {
-            ExactMatchEvaluation(examples) { prompt in
-                prepared.complete(prompt, tokenizer: tokenizer, maximumNewTokens: 24)
-            }
-        }
+        prepared.exactMatch(on: examples, tokenizer: tokenizer, maximumNewTokens: 24)
     }
 }

@@ -11,21 +11,14 @@ struct TrainingSummary {
     init(_ loop: TrainingLoop, heldOut: [TextExample], adapterFolder: URL) throws {
         let prepared = loop.prepared
         let evaluation = loop.exactMatch(on: heldOut)
-        let evaluationLoss: Float? =
-            heldOut.isEmpty
-            ? nil
-            : withoutGradients {
-                prepared.loss(heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
-                    .scalar
-            }
+        let evaluationLoss = prepared.heldOutLoss(
+            on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
         let speed = try InferenceSpeed(
             prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
         values = [
             "method": prepared.method.rawValue, "steps": loop.state.step,
-            "trainable_parameters": prepared.selection?.selectedCount
-                ?? prepared.trainable.reduce(0) { $0 + $1.parameter.count },
-            "all_parameters": prepared.base.parameterCount
-                + (prepared.adapter?.promptEncoders.values.reduce(0) { $0 + $1.parameterCount } ?? 0),
+            "trainable_parameters": prepared.trainableParameterCount,
+            "all_parameters": prepared.parameterCount,
             // Over the steps this process trained, so a resumed run reports its own speed.
             "seconds_per_step": loop.timer.secondsPerStep ?? NSNull(),
             "final_loss": loop.curve.training.last.map { Double($0.loss) } ?? NSNull(),

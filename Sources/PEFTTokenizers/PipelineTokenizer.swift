@@ -1,3 +1,5 @@
+import Foundation
+
 /// A tokenizer that runs the stages a Hugging Face tokenizer.json describes: added tokens,
 /// normalizer, pre-tokenizer, model (BPE or Unigram), post-processor and decoder.
 ///
@@ -10,6 +12,9 @@
 /// tokenizer.decode(ids, skippingSpecialTokens: true)     // no </s>, <pad> or sentinels
 /// ```
 public protocol PipelineTokenizer: Tokenizer {
+    /// Loads the tokenizer files of a Hugging Face model folder.
+    init(contentsOf directory: URL) throws(TokenizerError)
+
     /// The stages read from the tokenizer's files.
     var pipeline: TokenizerPipeline { get }
 }

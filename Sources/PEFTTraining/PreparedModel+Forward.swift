@@ -1,0 +1,15 @@
+extension PreparedModel {
+    /// What runs forward for a decoder-only base: the adapter's model when the method has one
+    /// (it may add virtual tokens or prefixes), the base itself otherwise; nil for another base.
+    public var causalLanguageModel: (any CausalLanguageModel)? {
+        guard base is any CausalLanguageModel else { return nil }
+        return adapter ?? (base as? any CausalLanguageModel)
+    }
+
+    /// What runs forward for an encoder-decoder base: the adapter's model when the method has
+    /// one, the base itself otherwise; nil for another base.
+    public var seq2SeqLanguageModel: (any Seq2SeqLanguageModel)? {
+        guard base is any Seq2SeqLanguageModel else { return nil }
+        return adapter ?? (base as? any Seq2SeqLanguageModel)
+    }
+}
