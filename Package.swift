@@ -28,34 +28,36 @@ let package = Package(
         // MARK: Libraries
 
         .target(name: "PEFTTensor", dependencies: ["CPEFTBLAS"]),
-        .target(name: "PEFTSafeTensors"),
+        .target(name: "PEFTJSON"),
+        .target(name: "PEFTSafeTensors", dependencies: ["PEFTJSON"]),
         .target(name: "PEFTNN", dependencies: ["PEFTTensor", "PEFTSafeTensors"]),
-        .target(name: "PEFTTokenizers"),
+        .target(name: "PEFTTokenizers", dependencies: ["PEFTJSON"]),
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
         .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
 
+        .target(name: "PEFTTraining", dependencies: ["PEFT"]),
         .target(
-            name: "PEFTTraining",
-            dependencies: ["PEFT", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            name: "PEFTTrainingOptions",
+            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Command line
 
         .executableTarget(
             name: "PEFTCommand",
-            dependencies: ["PEFT", "PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PEFT", "PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // MARK: Examples
 
         .executableTarget(
             name: "GPTFineTuning",
-            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/GPTFineTuning"
         ),
         .executableTarget(
             name: "T5FineTuning",
-            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/T5FineTuning"
         ),
 

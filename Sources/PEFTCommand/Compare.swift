@@ -15,6 +15,10 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "A built-in task: copy, flip, caps or yell.") var task: String?
     @Option(name: .long, help: "A JSON Lines file instead of --task.") var data: String?
     @Option(name: .long, help: "Comma-separated methods (default: all).") var methods: String?
+    @Option(name: .long, help: "LoRA rank.") var rank = 8
+    @Option(
+        name: .long, help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 × rank).")
+    var alpha: Float?
     @Option(name: .long, help: "Optimizer steps per method.") var steps = 100
     @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = 16
     @Option(name: .customLong("eval-examples"), help: "Held-out examples.") var evalExamples = 32
@@ -39,9 +43,11 @@ struct Compare: ParsableCommand {
             var arguments = [
                 "train", "--method", method.rawValue, "--steps", "\(steps)", "--batch-size",
                 "\(batchSize)",
-                "--eval-examples", "\(evalExamples)", "--seed", "\(seed)", "--json",
+                "--eval-examples", "\(evalExamples)", "--seed", "\(seed)", "--rank", "\(rank)",
+                "--json",
                 "--out", folder.appendingPathComponent(method.rawValue).path,
             ]
+            if let alpha { arguments += ["--alpha", "\(alpha)"] }
             if let model { arguments += ["--model", model] }
             if let config { arguments += ["--config", config] }
             if let tokenizer { arguments += ["--tokenizer", tokenizer] }

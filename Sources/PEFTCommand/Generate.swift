@@ -26,6 +26,9 @@ struct Generate: ParsableCommand {
     @Option(name: .long, help: "The sampling seed.")
     var seed: UInt64 = 0
 
+    @Flag(name: .long, help: "Print the text and the generated token ids as one JSON object.")
+    var json = false
+
     func validate() throws {
         guard maximumTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
         guard temperature >= 0 else { throw ValidationError("--temperature must not be negative") }
@@ -56,7 +59,8 @@ struct Generate: ParsableCommand {
                 throw CommandError(
                     "--prompt: \(ids.count) tokens leave no room in the model's positions")
             }
-            print(prompt + tokenizer.decode(model.generate(prompt: ids, options: generation)))
+            let generated = model.generate(prompt: ids, options: generation)
+            try printResult(text: prompt + tokenizer.decode(generated), generated: generated)
         case .t5(let t5):
             let tokenizer = try T5Tokenizer(contentsOf: folder)
             let ids = tokenizer.encode(prompt)
@@ -69,7 +73,20 @@ struct Generate: ParsableCommand {
             let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? t5
             let generated = model.generate(
                 input: DecoderInputs(tokenIDs: [ids]), options: generation)
-            print(tokenizer.decode(generated, skippingSpecialTokens: true))
+            try printResult(
+                text: tokenizer.decode(generated, skippingSpecialTokens: true), generated: generated
+            )
         }
+    }
+
+    /// The text, or with `--json` `{"text": ..., "generated_ids": [...]}`.
+    func printResult(text: String, generated: [Int]) throws {
+        guard json else { return print(text) }
+        let object: [String: Any] = ["text": text, "generated_ids": generated]
+        print(
+            String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: object, options: [.sortedKeys]),
+                as: UTF8.self))
     }
 }

@@ -15,7 +15,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     case headerNotUTF8(file: String)
     /// The header is not valid JSON; `offset` is the byte in the header where reading stopped.
     case invalidHeaderJSON(file: String, reason: String, offset: Int)
-    /// A JSON object in the header names the same key twice.
+    /// A JSON object in the header names the same key twice, or two keys that are canonically
+    /// equivalent (equal as Swift strings, such as "é" and "e\u{301}").
     case duplicateKey(file: String, key: String)
     /// The header's top-level value is not a JSON object.
     case headerNotObject(file: String, found: String)

@@ -1,5 +1,7 @@
 // Reads and validates the header of a safetensors file, so nothing later reads out of bounds.
 
+import PEFTJSON
+
 /// The validated header of a safetensors file: its metadata and where each tensor lives.
 struct SafeTensorsHeader: Sendable {
     /// The largest header accepted, as in the reference implementation (100 MB).
@@ -45,6 +47,7 @@ struct SafeTensorsHeader: Sendable {
         let dataLength = bytes.count - dataStart
         var metadata: [String: String] = [:]
         var tensors: [SafeTensorsTensorInfo] = []
+        try Self.checkDistinct(entries.map(\.key), file: file)
         for (key, value) in entries {
             if key == "__metadata__" {
                 metadata = try Self.metadata(from: value, file: file)
@@ -68,6 +71,7 @@ struct SafeTensorsHeader: Sendable {
         guard case .object(let entries) = value else {
             throw .invalidMetadata(file: file, key: nil, found: value.kindName)
         }
+        try checkDistinct(entries.map(\.key), file: file)
         var metadata: [String: String] = [:]
         for (key, value) in entries {
             guard let string = value.stringValue else {
@@ -76,6 +80,15 @@ struct SafeTensorsHeader: Sendable {
             metadata[key] = string
         }
         return metadata
+    }
+
+    /// Rejects keys that are distinct in the file but equal as Swift strings (canonically
+    /// equivalent), since tensors and metadata are looked up by `String`.
+    private static func checkDistinct(_ keys: [String], file: String) throws(SafeTensorsError) {
+        var seen: Set<String> = []
+        for key in keys where !seen.insert(key).inserted {
+            throw .duplicateKey(file: file, key: key)
+        }
     }
 
     private static func tensor(

@@ -1,4 +1,5 @@
 import Foundation
+import PEFTJSON
 
 /// The index of a sharded checkpoint, `model.safetensors.index.json`: the shard of each tensor.
 ///
@@ -86,7 +87,11 @@ public struct SafeTensorsIndex: Sendable {
             guard Self.isPlainFileName(shard) else {
                 throw SafeTensorsError.unsafeShardName(file: name, tensor: tensor, shard: shard)
             }
-            weightMap[tensor] = shard
+            // Keys the parser saw as distinct can still be one canonically equivalent `String`.
+            guard weightMap.updateValue(shard, forKey: tensor) == nil else {
+                throw SafeTensorsError.invalidIndex(
+                    file: name, reason: "the key '\(tensor)' is repeated")
+            }
         }
         self.metadata = metadata
         self.weightMap = weightMap

@@ -1,4 +1,5 @@
 import Foundation
+import PEFTJSON
 
 #if canImport(Glibc)
     import Glibc

@@ -15,11 +15,12 @@ import Foundation
 ///
 /// Any tokenizer.json whose model is `BPE` loads, as long as its components are ones this module
 /// implements; others throw ``TokenizerError/unsupportedComponent(file:key:type:)``.
-public struct GPT2Tokenizer: Tokenizer {
+public struct GPT2Tokenizer: PipelineTokenizer {
     /// GPT-2's end-of-text token, which also starts sequences.
     public static let endOfText = "<|endoftext|>"
 
-    let pipeline: TokenizerPipeline
+    /// The stages read from the tokenizer's files.
+    public let pipeline: TokenizerPipeline
 
     /// Loads `tokenizer.json` from `directory` if it is there, else `vocab.json` and
     /// `merges.txt`.
@@ -81,9 +82,6 @@ public struct GPT2Tokenizer: Tokenizer {
             model: .bytePairEncoding(model), postProcessor: nil, decoder: .byteLevel)
     }
 
-    /// One more than the largest id.
-    public var vocabularySize: Int { pipeline.vocabularySize }
-
     /// The id of `<|endoftext|>`, if the vocabulary has it.
     public var endOfTextTokenID: Int? { pipeline.id(for: Self.endOfText) }
 
@@ -93,37 +91,4 @@ public struct GPT2Tokenizer: Tokenizer {
     /// The id of `<|endoftext|>`.
     public var eosTokenID: Int? { endOfTextTokenID }
 
-    /// The model's unknown token; byte-level BPE never needs one, so GPT-2 has none.
-    public var unknownTokenID: Int? { pipeline.model.unknownID }
-
-    /// Returns the ids of `text`; GPT-2 adds no special tokens.
-    public func encode(_ text: String) -> [Int] {
-        pipeline.encode(text, addingSpecialTokens: true)
-    }
-
-    /// Returns the ids of `text`, with the tokenizer file's post-processor tokens when
-    /// `addingSpecialTokens` is true.
-    public func encode(_ text: String, addingSpecialTokens: Bool) -> [Int] {
-        pipeline.encode(text, addingSpecialTokens: addingSpecialTokens)
-    }
-
-    /// Returns the text of `ids`, `<|endoftext|>` included.
-    public func decode(_ ids: [Int]) -> String {
-        pipeline.decode(ids, skippingSpecialTokens: false)
-    }
-
-    /// Returns the text of `ids`, leaving out special tokens when `skippingSpecialTokens` is true.
-    public func decode(_ ids: [Int], skippingSpecialTokens: Bool) -> String {
-        pipeline.decode(ids, skippingSpecialTokens: skippingSpecialTokens)
-    }
-
-    /// The id of `token`, written in the byte-level alphabet (a space is `Ġ`).
-    public func id(for token: String) -> Int? {
-        pipeline.id(for: token)
-    }
-
-    /// The token with `id`, written in the byte-level alphabet.
-    public func token(for id: Int) -> String? {
-        pipeline.token(for: id)
-    }
 }

@@ -18,8 +18,9 @@ import Foundation
 /// `ByteLevel` and `Sequence` pre-tokenizers; `TemplateProcessing` for single sequences. Others
 /// throw ``TokenizerError/unsupportedComponent(file:key:type:)``. A SentencePiece `spiece.model`
 /// alone cannot be read; convert it to tokenizer.json with `transformers` first.
-public struct T5Tokenizer: Tokenizer {
-    let pipeline: TokenizerPipeline
+public struct T5Tokenizer: PipelineTokenizer {
+    /// The stages read from the tokenizer's files.
+    public let pipeline: TokenizerPipeline
 
     /// Loads `tokenizer.json` from `directory`.
     public init(contentsOf directory: URL) throws(TokenizerError) {
@@ -36,50 +37,15 @@ public struct T5Tokenizer: Tokenizer {
         self.pipeline = pipeline
     }
 
-    /// One more than the largest id, sentinels included.
-    public var vocabularySize: Int { pipeline.vocabularySize }
-
     /// The id of `</s>`.
     public var eosTokenID: Int? { pipeline.id(for: "</s>") }
 
     /// The id of `<pad>`, which T5 also uses to start decoder inputs.
     public var padTokenID: Int? { pipeline.id(for: "<pad>") }
 
-    /// The id the model gives to text its vocabulary cannot represent.
-    public var unknownTokenID: Int? { pipeline.model.unknownID }
-
     /// The id of sentinel `<extra_id_N>`, which marks the N-th masked span.
     public func sentinelTokenID(_ index: Int) -> Int? {
         pipeline.id(for: "<extra_id_\(index)>")
     }
 
-    /// Returns the ids of `text`, followed by `</s>`.
-    public func encode(_ text: String) -> [Int] {
-        pipeline.encode(text, addingSpecialTokens: true)
-    }
-
-    /// Returns the ids of `text`, followed by `</s>` when `addingSpecialTokens` is true.
-    public func encode(_ text: String, addingSpecialTokens: Bool) -> [Int] {
-        pipeline.encode(text, addingSpecialTokens: addingSpecialTokens)
-    }
-
-    /// Returns the text of `ids`, special tokens included.
-    public func decode(_ ids: [Int]) -> String {
-        pipeline.decode(ids, skippingSpecialTokens: false)
-    }
-
-    /// Returns the text of `ids`, leaving out special tokens when `skippingSpecialTokens` is true.
-    public func decode(_ ids: [Int], skippingSpecialTokens: Bool) -> String {
-        pipeline.decode(ids, skippingSpecialTokens: skippingSpecialTokens)
-    }
-
-    /// The id of the piece `token` (a word-initial piece starts with `▁`).
-    public func id(for token: String) -> Int? {
-        pipeline.id(for: token)
-    }
-
-    /// The piece with `id`.
-    public func token(for id: Int) -> String? {
-        pipeline.token(for: id)
-    }
 }

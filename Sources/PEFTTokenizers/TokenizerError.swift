@@ -3,7 +3,7 @@
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// The file does not exist or cannot be read.
     case missingFile(file: String)
-    /// The file is not valid JSON, or not valid UTF-8 text.
+    /// The file is not valid JSON (an object that repeats a key is not), or not valid UTF-8 text.
     case malformedFile(file: String, reason: String)
     /// A required key is absent, or its value has the wrong type.
     case invalidValue(file: String, key: String, expected: String)

@@ -52,6 +52,9 @@ public struct CausalLanguageModelingBatch {
     /// The number of tokens that are not padding.
     public var tokenCount: Int { attentionMask.reduce(0) { $0 + $1.reduce(0, +) } }
 
-    /// The number of tokens the loss is taken over.
-    public var labelCount: Int { labels.reduce(0) { $0 + $1.count { $0 != ignoredTarget } } }
+    /// The number of tokens the loss is taken over: the labels but the first of each row, which
+    /// no position predicts once the loss shifts them.
+    public var labelCount: Int {
+        labels.reduce(0) { $0 + $1.dropFirst().count { $0 != ignoredTarget } }
+    }
 }

@@ -30,3 +30,17 @@ public struct ExactMatchEvaluation: Sendable {
         return "\(percent)% (\(correctCount)/\(outcomes.count))"
     }
 }
+
+extension ExactMatchEvaluation {
+    /// "Held-out generations:" and the first `count` prompts with what was generated, each marked
+    /// `ok` or with the expected completion.
+    public func samples(_ count: Int = 5) -> String {
+        func quoted(_ text: String) -> String { "\"\(text)\"" }
+        let lines = outcomes.prefix(count).map { example, generated in
+            let mark =
+                generated == example.completion ? "ok" : "expected \(quoted(example.completion))"
+            return "  \(quoted(example.prompt)) → \(quoted(generated))  \(mark)"
+        }
+        return (["Held-out generations:"] + lines).joined(separator: "\n")
+    }
+}

@@ -25,3 +25,13 @@ public func formattedCount(_ value: Int) -> String {
     }
     return (value < 0 ? "-" : "") + groups.joined(separator: ",")
 }
+
+/// Seconds to a tenth: `12.3 s`.
+public func formattedSeconds(_ seconds: Double) -> String {
+    String(format: "%.1f s", seconds)
+}
+
+/// A loss to four decimals: `1.2346`.
+public func formattedLoss(_ loss: Float) -> String {
+    String(format: "%.4f", loss)
+}

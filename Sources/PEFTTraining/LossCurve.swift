@@ -91,6 +91,9 @@ public struct LossCurve: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The file name the examples and `peft train` give the chart: `loss_curve.svg`.
+    public static let fileName = "loss_curve.svg"
+
     /// Writes ``svg(width:height:)`` to `url`, atomically.
     public func write(to url: URL) throws {
         try Data(svg().utf8).write(to: url, options: .atomic)

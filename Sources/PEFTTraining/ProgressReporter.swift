@@ -21,6 +21,7 @@ public struct ProgressReporter {
     private var intervalTokens = 0
     private var intervalLoss: Double = 0
     private var intervalSteps = 0
+    private var recordedSteps = 0
 
     /// A reporter for a run of `totalSteps` steps, printing every `every` steps.
     public init(label: String, totalSteps: Int, every: Int) {
@@ -35,10 +36,12 @@ public struct ProgressReporter {
         intervalTokens += tokens
         intervalLoss += Double(loss)
         intervalSteps += 1
+        recordedSteps += 1
         guard step % every == 0 || step == totalSteps else { return }
         let now = ContinuousClock.now
         let intervalSeconds = (now - intervalStart).seconds
-        let secondsPerStep = (now - start).seconds / Double(step)
+        // Per step recorded here, not per `step`: a resumed run starts counting past 1.
+        let secondsPerStep = (now - start).seconds / Double(recordedSteps)
         let remaining = secondsPerStep * Double(totalSteps - step)
         let width = String(totalSteps).count
         printToStandardError(
@@ -52,9 +55,6 @@ public struct ProgressReporter {
         intervalLoss = 0
         intervalSteps = 0
     }
-
-    /// Seconds since the reporter was created.
-    public var elapsedSeconds: Double { (ContinuousClock.now - start).seconds }
 
     /// `m:ss` for a number of seconds.
     static func clock(_ seconds: Double) -> String {

@@ -1,6 +1,6 @@
 /// A saved result that, loaded back onto a fresh base, no longer generates what the trained model
 /// did.
-public struct ReloadMismatch: Error, CustomStringConvertible {
+public struct ReloadMismatch: Error, CustomStringConvertible, Equatable {
     /// The folder that was saved and loaded.
     public var folder: String
     /// The trained model's exact match, formatted.

@@ -58,9 +58,11 @@ public struct Seq2SeqBatch {
 
     /// The number of encoder and decoder tokens that are not padding.
     public var tokenCount: Int {
-        attentionMask.reduce(0) { $0 + $1.reduce(0, +) }
-            + labels.reduce(0) { $0 + $1.count { $0 != ignoredTarget } }
+        attentionMask.reduce(0) { $0 + $1.reduce(0, +) } + labelCount
     }
+
+    /// The number of target tokens the loss is taken over.
+    public var labelCount: Int { labels.reduce(0) { $0 + $1.count { $0 != ignoredTarget } } }
 
     /// The labels flattened row by row, as `crossEntropy(logits:targets:)` takes them.
     public var flatLabels: [Int] { labels.flatMap { $0 } }

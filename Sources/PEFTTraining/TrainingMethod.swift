@@ -69,9 +69,9 @@ public struct PreparedModel {
     /// The container of the adapter, for methods that have one.
     public let adapter: (any PEFTModelProtocol)?
     /// What runs a decoder-only model: the adapter's container, or the base itself.
-    public let causal: (any CausalLanguageModel)?
+    let causal: (any CausalLanguageModel)?
     /// What runs an encoder-decoder model: the adapter's container, or the base itself.
-    public let seq2Seq: (any Seq2SeqLanguageModel)?
+    let seq2Seq: (any Seq2SeqLanguageModel)?
     /// The method.
     public let method: TrainingMethod
     /// The entries BitFit or sensitivity-ranked selection trains, and the base values they started from.
@@ -156,6 +156,13 @@ public struct PreparedModel {
         return base.namedParameters().filter { $0.parameter.isTrainable }.map {
             ($0.path, $0.parameter)
         }
+    }
+
+    /// Reseeds every dropout layer (the base's, LoRA's and a prompt encoder's) from `seed` and its
+    /// path; called each step with a seed made from the run's and the step's, a resumed run draws
+    /// the masks an uninterrupted one would.
+    public func reseedDropouts(seed: UInt64) {
+        if let adapter { adapter.reseedDropouts(seed: seed) } else { base.reseedDropouts(seed: seed) }
     }
 
     /// Switches the model (and a prompt encoder) between training and evaluation.

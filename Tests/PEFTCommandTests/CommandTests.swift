@@ -42,6 +42,12 @@ struct PEFTProcess {
     }
 }
 
+/// The `adapter_config.json` of an adapter folder.
+func adapterConfiguration(_ folder: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: folder.appendingPathComponent("adapter_config.json"))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
 /// A fresh temporary folder.
 func temporaryFolder() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -129,7 +135,7 @@ struct CommandTests {
         }
     }
 
-    @Test("peft generate continues a prompt through the folder's tokenizer")
+    @Test("peft generate continues a prompt by exactly --max-tokens tokens when no token ends it")
     func generate() throws {
         let folder = try temporaryFolder()
         let tokenizerFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -147,14 +153,35 @@ struct CommandTests {
                 $0.eosTokenID = nil
             }, seed: 1)
         try model.save(to: folder)
-        let arguments = [
-            "generate", "--model", folder.path, "--prompt", "Hello", "--max-tokens", "5",
-        ]
-        let run = try PEFTProcess(arguments)
+        func generate(_ maximumTokens: Int, _ options: [String] = []) throws -> PEFTProcess {
+            try PEFTProcess(
+                [
+                    "generate", "--model", folder.path, "--prompt", "Hello", "--max-tokens",
+                    "\(maximumTokens)",
+                ] + options)
+        }
+        /// The generated ids and the text that `--json` prints.
+        func generated(_ maximumTokens: Int, _ options: [String] = []) throws -> ([Int], String) {
+            let run = try generate(maximumTokens, options + ["--json"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8))
+                    as? [String: Any])
+            return (
+                try #require(object["generated_ids"] as? [Int]),
+                try #require(object["text"] as? String)
+            )
+        }
+        let run = try generate(5)
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.hasPrefix("Hello"))
-        #expect(try PEFTProcess(arguments).standardOutput == run.standardOutput)
-        let sampled = try PEFTProcess(arguments + ["--temperature", "1", "--seed", "2"])
-        #expect(sampled.status == 0)
+        #expect(try generate(5).standardOutput == run.standardOutput)
+        // The model has no end-of-sequence token, so it generates exactly --max-tokens tokens.
+        let (ids, text) = try generated(5)
+        #expect(ids.count == 5 && ids.allSatisfy { (0..<800).contains($0) })
+        #expect(text + "\n" == run.standardOutput)
+        #expect(try generated(2).0 == Array(ids.prefix(2)))
+        let sampled = try generated(3, ["--temperature", "1", "--seed", "2"])
+        #expect(sampled.0.count == 3 && sampled.1.hasPrefix("Hello"))
     }
 }

@@ -11,12 +11,14 @@ struct ExampleSmokeTests {
     @Test("Each example trains, saves, reloads and summarises in smoke mode", arguments: runs)
     func smoke(executable: String, method: String) throws {
         let folder = try temporaryFolder()
+        // LoRA's alpha is left to its default, twice the rank.
+        let rank = method == "lora" ? ["--rank", "2"] : []
         let run = try PEFTProcess(
             [
                 "--smoke", "--method", method, "--cache",
                 folder.appendingPathComponent("base").path,
                 "--out", folder.appendingPathComponent("out").path,
-            ], executable: executable)
+            ] + rank, executable: executable)
         #expect(run.status == 0, "\(executable) \(method): \(run.standardError)")
         #expect(run.standardOutput.contains("exact match after"))
         #expect(run.standardOutput.contains("identical generations"), "\(run.standardOutput)")
@@ -26,5 +28,10 @@ struct ExampleSmokeTests {
         #expect(
             FileManager.default.fileExists(
                 atPath: folder.appendingPathComponent("base/config.json").path))
+        if method == "lora" {
+            let configuration = try adapterConfiguration(folder.appendingPathComponent("out"))
+            #expect(configuration["r"] as? Int == 2)
+            #expect(configuration["lora_alpha"] as? Double == 4, "\(executable): \(configuration)")
+        }
     }
 }

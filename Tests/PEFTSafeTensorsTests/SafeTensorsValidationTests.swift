@@ -99,6 +99,15 @@ private let badFiles: [BadFile] = [
             + "}",
         dataLength: 8, expected: .duplicateKey(file: file, key: "w"), tensor: "w"),
     BadFile(
+        "two tensor names that are canonically equivalent",
+        header: "{" + entry("\u{e9}", "F32", "[1]", "[0,4]") + ","
+            + entry("e\u{301}", "F32", "[1]", "[4,8]") + "}",
+        dataLength: 8, expected: .duplicateKey(file: file, key: "e\u{301}"), tensor: "e\u{301}"),
+    BadFile(
+        "metadata keys that are canonically equivalent",
+        header: #"{"__metadata__":{"\#u{e9}":"a","e\#u{301}":"b"}}"#,
+        expected: .duplicateKey(file: file, key: "e\u{301}")),
+    BadFile(
         "a metadata value that is a number", header: #"{"__metadata__":{"epoch":3}}"#,
         expected: .invalidMetadata(file: file, key: "epoch", found: "a number")),
     BadFile(

@@ -45,16 +45,24 @@ struct ShardedSafeTensorsTests {
             "a\\b.safetensors",
         ])
     func unsafeShardNames(shard: String) throws {
-        let json = #"{"metadata":{},"weight_map":{"w":\#(JSONValue.quoted(shard))}}"#
+        let quoted = String(decoding: try JSONEncoder().encode(shard), as: UTF8.self)
+        let json = #"{"metadata":{},"weight_map":{"w":\#(quoted)}}"#
         let error = #expect(throws: SafeTensorsError.self) {
             try SafeTensorsIndex(data: Data(json.utf8), name: "index.json")
         }
         #expect(error == .unsafeShardName(file: "index.json", tensor: "w", shard: shard))
     }
 
-    @Test("An index without a weight map, or with a non-string shard, is invalid")
+    @Test(
+        "An index without a weight map, with a non-string shard or with one tensor twice is invalid"
+    )
     func invalidIndexes() {
-        for json in [#"{"metadata":{}}"#, #"{"weight_map":{"w":3}}"#, "[]", #"{"weight_map":{"#] {
+        let equivalentNames =
+            #"{"weight_map":{"\u00e9":"a.safetensors","e\u0301":"b.safetensors"}}"#
+        for json in [
+            #"{"metadata":{}}"#, #"{"weight_map":{"w":3}}"#, "[]", #"{"weight_map":{"#,
+            equivalentNames,
+        ] {
             let error = #expect(throws: SafeTensorsError.self) {
                 try SafeTensorsIndex(data: Data(json.utf8), name: "index.json")
             }

@@ -20,19 +20,24 @@ struct JSONValueTests {
     @Test("Object keys stay distinct when they are canonically equivalent, in file order")
     func canonicallyEquivalentKeys() throws {
         let text = #"{"\u00e9": 1, "e\u0301": 2, "a\"b": [true, null, "\ud83d\ude00"]}"#
-        guard case .success(.object(let members)) = JSONValue.parse(Array(text.utf8)) else {
-            Issue.record("the object did not parse")
-            return
-        }
+        let root = try JSONNode(parsing: Array(text.utf8), file: "vocab.json")
+        let members = try root.members()
         #expect(
             members.map { Array($0.key.unicodeScalars) } == [
                 ["é"], ["e", "\u{301}"], ["a", "\"", "b"],
             ])
-        guard case .array(let elements) = members[2].value, case .string(let emoji) = elements[2]
-        else {
-            Issue.record("the array did not parse")
-            return
+        #expect(try root["\u{e9}"].int() == 1 && root["e\u{301}"].int() == 2)
+        #expect(try members[2].value.array()[2].string() == "😀")
+    }
+
+    @Test("A key written twice (the same scalars) is malformed, naming the file and the key")
+    func duplicateKeys() {
+        #expect(
+            throws: TokenizerError.malformedFile(
+                file: "vocab.json", reason: #"the key "e\#u{301}" appears twice"#)
+        ) {
+            try JSONNode(
+                parsing: Array(#"{"e\u0301": 1, "b": 2, "e\u0301": 3}"#.utf8), file: "vocab.json")
         }
-        #expect(emoji == "😀")
     }
 }

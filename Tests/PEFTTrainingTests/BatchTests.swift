@@ -17,6 +17,15 @@ func causalBatchMasksPromptAndPadding() {
     #expect(batch.labelCount == 6)
 }
 
+@Test("The label count leaves out a row's first label, which no position predicts")
+func causalLabelCountSkipsTheFirstPosition() {
+    let batch = CausalLanguageModelingBatch(
+        examples: [TextExample(prompt: "", completion: "ab")], tokenizer: ByteTokenizer())
+    #expect(batch.labels == [[97, 98, ByteTokenizer.endOfSequence]])
+    // The loss shifts the labels by one: positions 0 and 1 predict "b" and end-of-sequence.
+    #expect(batch.labelCount == 2)
+}
+
 @Test("Every causal label is its own token or -100, and every row has the batch's length")
 func causalLabelsAlignWithTokens() {
     let examples = StringTaskGenerator().examples(skills: [.flip, .caps], count: 16, seed: 2)
@@ -57,6 +66,7 @@ func seq2SeqBatchShiftsLabels() {
     #expect(batch.decoderInputIDs == [[pad, 99, pad], [pad, 120, 121]])
     #expect(batch.labels == [[99, end, ignored], [120, 121, end]])
     #expect(batch.flatLabels == [99, end, ignored, 120, 121, end])
+    #expect(batch.labelCount == 5)
     #expect(batch.tokenCount == 10)
 }
 

@@ -2,6 +2,7 @@
 // the file and the key.
 
 import Foundation
+import PEFTJSON
 
 /// A value from a tokenizer's JSON file together with its file name and key path.
 struct JSONNode {
@@ -12,15 +13,31 @@ struct JSONNode {
     /// Reads and parses `url`, throwing ``TokenizerError/missingFile(file:)`` or
     /// ``TokenizerError/malformedFile(file:reason:)``.
     static func load(contentsOf url: URL) throws(TokenizerError) -> JSONNode {
-        let data = try readData(contentsOf: url)
-        switch JSONValue.parse([UInt8](data)) {
-        case .success(let value):
-            return JSONNode(value: value, file: url.lastPathComponent, path: "")
-        case .failure(let error):
-            throw .malformedFile(
-                file: url.lastPathComponent,
-                reason: "not valid JSON (\(error.message) at byte \(error.offset))")
+        try JSONNode(parsing: [UInt8](readData(contentsOf: url)), file: url.lastPathComponent)
+    }
+
+    /// Parses `bytes`, the contents of `file`, throwing
+    /// ``TokenizerError/malformedFile(file:reason:)`` for text that is not JSON or repeats a key.
+    init(parsing bytes: [UInt8], file: String) throws(TokenizerError) {
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            switch error {
+            case .syntax(let message, let offset):
+                throw .malformedFile(
+                    file: file, reason: "not valid JSON (\(message) at byte \(offset))")
+            case .duplicateKey(let key):
+                throw .malformedFile(file: file, reason: "the key \"\(key)\" appears twice")
+            }
         }
+        self.file = file
+        path = ""
+    }
+
+    private init(value: JSONValue?, file: String, path: String) {
+        self.value = value
+        self.file = file
+        self.path = path
     }
 
     /// Returns the bytes of `url`, throwing ``TokenizerError/missingFile(file:)``.

@@ -4,8 +4,9 @@
 
 import Foundation
 
-/// A tokenizer as tokenizer.json describes it.
-struct TokenizerPipeline: Sendable {
+/// The stages of a tokenizer as tokenizer.json describes them, which ``PipelineTokenizer`` runs;
+/// they are read and run inside this module only.
+public struct TokenizerPipeline: Sendable {
     var addedTokens: [AddedToken]
     var normalizer: Normalizer?
     var preTokenizer: PreTokenizer?

@@ -1,64 +1,29 @@
-// A minimal, strict JSON reader for safetensors headers and index files.
-//
-// Foundation's JSONSerialization drops duplicate keys silently and turns large integers into
-// doubles; a safetensors header needs both checked, so it is parsed here, byte by byte.
-
-/// A parsed JSON value whose objects keep their keys in file order.
-enum JSONValue: Sendable {
-    case object([(key: String, value: JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    /// A number, kept as its literal text so integers are read without rounding.
-    case number(String)
-    case bool(Bool)
-    case null
-
-    /// The value as an `Int`, if it is an integer literal that fits.
-    var intValue: Int? {
-        if case .number(let literal) = self { return Int(literal) }
-        return nil
-    }
-
-    /// The value as a string, if it is one.
-    var stringValue: String? {
-        if case .string(let string) = self { return string }
-        return nil
-    }
-
-    /// A short name for the kind of value, for error messages.
-    var kindName: String {
-        switch self {
-        case .object: "an object"
-        case .array: "an array"
-        case .string: "a string"
-        case .number: "a number"
-        case .bool: "a boolean"
-        case .null: "null"
-        }
-    }
-}
+// A strict recursive-descent reader of RFC 8259 JSON over UTF-8 bytes.
 
 /// Why a byte sequence is not the JSON the parser accepts.
-enum JSONParseError: Error, Equatable {
+package enum JSONParseError: Error, Equatable {
     /// The text is not JSON; `offset` is the byte where reading stopped.
     case syntax(String, offset: Int)
-    /// An object names the same key twice.
+    /// An object names the same key twice (the same Unicode scalars, not merely equivalent ones).
     case duplicateKey(String)
 }
 
-/// Parses UTF-8 JSON text, rejecting duplicate keys and nesting deeper than `maximumDepth`.
-struct JSONParser {
+/// Parses UTF-8 JSON text, rejecting duplicate keys and nesting deeper than
+/// ``maximumDepth`` levels.
+package struct JSONParser {
+    /// Deeper nesting is refused rather than risking the stack; real files nest a few levels.
+    package static let maximumDepth = 64
+
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
-    private let maximumDepth = 64
 
     private init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     /// Parses `bytes` as one JSON value, allowing whitespace around it.
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -115,8 +80,8 @@ struct JSONParser {
 
     private mutating func enterContainer() throws(JSONParseError) {
         depth += 1
-        guard depth <= maximumDepth else {
-            throw syntaxError("nesting deeper than \(maximumDepth) levels")
+        guard depth <= Self.maximumDepth else {
+            throw syntaxError("nesting deeper than \(Self.maximumDepth) levels")
         }
         position += 1
         skipWhitespace()
@@ -126,7 +91,7 @@ struct JSONParser {
         try enterContainer()
         defer { depth -= 1 }
         var members: [(key: String, value: JSONValue)] = []
-        var seen: Set<String> = []
+        var seen: Set<ExactKey> = []
         if current == UInt8(ascii: "}") {
             position += 1
             return .object(members)
@@ -134,7 +99,7 @@ struct JSONParser {
         while true {
             guard current == UInt8(ascii: "\"") else { throw syntaxError("expected a key") }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw .duplicateKey(key) }
+            guard seen.insert(ExactKey(key)).inserted else { throw .duplicateKey(key) }
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
@@ -177,21 +142,21 @@ struct JSONParser {
         if current == UInt8(ascii: "0") {
             position += 1
         } else {
-            guard try skipDigits() > 0 else { throw syntaxError("expected a digit") }
+            guard skipDigits() > 0 else { throw syntaxError("expected a digit") }
         }
         if current == UInt8(ascii: ".") {
             position += 1
-            guard try skipDigits() > 0 else { throw syntaxError("expected a digit") }
+            guard skipDigits() > 0 else { throw syntaxError("expected a digit") }
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             position += 1
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
-            guard try skipDigits() > 0 else { throw syntaxError("expected a digit") }
+            guard skipDigits() > 0 else { throw syntaxError("expected a digit") }
         }
         return .number(String(decoding: bytes[start..<position], as: UTF8.self))
     }
 
-    private mutating func skipDigits() throws(JSONParseError) -> Int {
+    private mutating func skipDigits() -> Int {
         let start = position
         while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
             position += 1
@@ -199,24 +164,30 @@ struct JSONParser {
         return position - start
     }
 
+    /// Reads a string; runs without escapes are copied whole, as most of a vocabulary is.
     private mutating func parseString() throws(JSONParseError) -> String {
         position += 1  // the opening quote
         var utf8: [UInt8] = []
+        var runStart = position
         while true {
             guard let byte = current else { throw syntaxError("unterminated string") }
-            position += 1
             switch byte {
             case UInt8(ascii: "\""):
+                utf8.append(contentsOf: bytes[runStart..<position])
+                position += 1
                 guard let string = String(validating: utf8, as: UTF8.self) else {
                     throw syntaxError("string is not valid UTF-8")
                 }
                 return string
             case UInt8(ascii: "\\"):
+                utf8.append(contentsOf: bytes[runStart..<position])
+                position += 1
                 try appendEscape(to: &utf8)
+                runStart = position
             case 0..<0x20:
                 throw syntaxError("unescaped control character in a string")
             default:
-                utf8.append(byte)
+                position += 1
             }
         }
     }
@@ -267,5 +238,24 @@ struct JSONParser {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
         default: nil
         }
+    }
+}
+
+/// A key hashed and compared by its UTF-8 bytes: `String`'s own `==` and hash treat canonically
+/// equivalent keys as one, which would call two vocabulary entries a duplicate.
+private struct ExactKey: Hashable {
+    let key: String
+
+    init(_ key: String) {
+        self.key = key
+    }
+
+    static func == (left: ExactKey, right: ExactKey) -> Bool {
+        left.key.utf8.elementsEqual(right.key.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var key = key
+        key.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

@@ -1,8 +1,8 @@
-// Compact JSON text for the values the writer produces.
+// Compact JSON text, for the safetensors writer.
 
 extension JSONValue {
     /// The value as compact JSON text, with object keys in the order they are stored.
-    var jsonText: String {
+    package var jsonText: String {
         switch self {
         case .object(let members):
             let parts = members.map { "\(Self.quoted($0.key)):\($0.value.jsonText)" }
@@ -21,7 +21,7 @@ extension JSONValue {
     }
 
     /// `string` as a JSON string literal, escaping quotes, backslashes and control characters.
-    static func quoted(_ string: String) -> String {
+    package static func quoted(_ string: String) -> String {
         var result = "\""
         for scalar in string.unicodeScalars {
             switch scalar {

@@ -1,0 +1,90 @@
+// What `peft train` trains on: the base model and its tokenizer, the examples, and the method
+// applied to the model.
+import Foundation
+import PEFTTraining
+
+extension Train {
+    /// The `--model` folder with its tokenizer, or a random GPT-2 of `--config` with the byte
+    /// tokenizer.
+    func loadBase() throws -> (any AdaptableModel, any Tokenizer) {
+        if let model {
+            let folder = URL(fileURLWithPath: model)
+            if let tokenizer, tokenizer != "byte" {
+                throw CommandError("--tokenizer: only 'byte' can be named")
+            }
+            switch try LoadedModel(contentsOf: folder) {
+            case .gpt2(let gpt2):
+                return (
+                    gpt2,
+                    tokenizer == "byte" ? ByteTokenizer() : try GPT2Tokenizer(contentsOf: folder)
+                )
+            case .t5(let t5):
+                return (
+                    t5, tokenizer == "byte" ? ByteTokenizer() : try T5Tokenizer(contentsOf: folder)
+                )
+            }
+        }
+        let (width, layers, heads, positions) =
+            switch config {
+            case "small": (768, 12, 12, 1024)
+            case "micro": (32, 2, 2, 128)
+            default: (256, 4, 4, 256)
+            }
+        let configuration = GPT2Configuration {
+            $0.vocabularySize = ByteTokenizer().vocabularySize
+            $0.maximumPositions = positions
+            $0.embeddingSize = width
+            $0.layerCount = layers
+            $0.headCount = heads
+            $0.residualDropout = 0
+            $0.embeddingDropout = 0
+            $0.bosTokenID = ByteTokenizer.endOfSequence
+            $0.eosTokenID = ByteTokenizer.endOfSequence
+        }
+        return (GPT2LMHeadModel(configuration: configuration, seed: seed), ByteTokenizer())
+    }
+
+    /// The training and held-out examples: a built-in `--task`, or the `--data` lines with the
+    /// last tenth (at most `--eval-examples`) held out.
+    func loadExamples(isEncoderDecoder: Bool) throws -> (
+        training: [TextExample], heldOut: [TextExample]
+    ) {
+        if let task {
+            guard let skill = StringSkill(rawValue: task) else {
+                throw CommandError("--task: unknown task '\(task)' (copy, flip, caps, yell)")
+            }
+            let generator = StringTaskGenerator(
+                lengths: 3...6, format: isEncoderDecoder ? .inputTarget : .completion)
+            return generator.split(
+                skills: [skill], trainingCount: 512, heldOutCount: evalExamples, seed: seed &+ 1)
+        }
+        let url = URL(fileURLWithPath: data!)
+        let all =
+            isEncoderDecoder
+            ? try TextExample.load(jsonLines: url, promptKey: "input", completionKey: "target")
+            : try TextExample.load(jsonLines: url)
+        guard !all.isEmpty else { throw CommandError("--data: \(url.path) holds no examples") }
+        let heldOut = min(evalExamples, all.count / 10)
+        return (Array(all.dropLast(heldOut)), Array(all.suffix(heldOut)))
+    }
+
+    /// The method applied to `base`, or restored from the checkpoint being resumed.
+    func prepare(
+        _ base: some AdaptableModel, tokenizer: any Tokenizer, examples: [TextExample],
+        resumingFrom checkpoint: URL?
+    ) throws -> PreparedModel {
+        try PreparedModel(
+            base: base, method: method, rank: rank,
+            alpha: alpha ?? TrainingMethod.defaultAlpha(rank: rank),
+            targets: targets.map { $0.split(separator: ",").map(String.init) },
+            virtualTokens: virtualTokens,
+            resumingFrom: checkpoint.map { $0.appendingPathComponent("adapter") }
+        ) {
+            // Fisher scores on four shuffled calibration batches, 1% of the weights.
+            var calibration = ShuffledBatches(examples, batchSize: batchSize, seed: seed &+ 99)
+            return try .fisherRanked(
+                base, on: (0..<4).map { _ in calibration.next()! }, tokenizer: tokenizer,
+                maximumLength: maximumLength)
+        }
+    }
+}

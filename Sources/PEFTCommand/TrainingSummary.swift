@@ -1,0 +1,54 @@
+import Foundation
+import PEFTTraining
+
+/// What `peft train` prints when it finishes, under the keys the trade-off report reads.
+struct TrainingSummary {
+    /// The values by key; `NSNull` where there is nothing to report.
+    private(set) var values: [String: Any]
+
+    /// Evaluates the trained model on `heldOut` (exact match, loss, generation speed) and gathers
+    /// what `loop` measured.
+    init(_ loop: TrainingLoop, heldOut: [TextExample], adapterFolder: URL) throws {
+        let prepared = loop.prepared
+        let evaluation = loop.exactMatch(on: heldOut)
+        let evaluationLoss = prepared.heldOutLoss(
+            on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
+        let speed = try InferenceSpeed(
+            prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
+        values = [
+            "method": prepared.method.rawValue, "steps": loop.state.step,
+            "trainable_parameters": prepared.trainableParameterCount,
+            "all_parameters": prepared.parameterCount,
+            // Over the steps this process trained, so a resumed run reports its own speed.
+            "seconds_per_step": loop.timer.secondsPerStep ?? NSNull(),
+            "final_loss": loop.curve.training.last.map { Double($0.loss) } ?? NSNull(),
+            "eval_loss": evaluationLoss.map { Double($0) } ?? NSNull(),
+            "exact_match": evaluation.accuracy,
+            "tokens_per_second": speed.unmerged,
+            "merged_tokens_per_second": speed.merged ?? NSNull(),
+            "peak_resident_bytes": ProcessMemory.peakResidentBytes ?? 0,
+            "adapter_bytes": folderSize(adapterFolder),
+        ]
+    }
+
+    /// One JSON object, or `key: value` lines sorted by key.
+    func text(json: Bool) throws -> String {
+        if json {
+            return String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: values, options: [.sortedKeys]),
+                as: UTF8.self)
+        }
+        return values.keys.sorted().map { "\($0): \(values[$0]!)" }.joined(separator: "\n")
+    }
+}
+
+/// The total size of the files in a folder.
+func folderSize(_ folder: URL) -> Int {
+    let files =
+        (try? FileManager.default.contentsOfDirectory(
+            at: folder, includingPropertiesForKeys: [.fileSizeKey])) ?? []
+    return files.reduce(0) {
+        $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+    }
+}
