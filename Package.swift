@@ -76,7 +76,10 @@ let package = Package(
         .testTarget(name: "PEFTTrainingTests", dependencies: ["PEFTTraining", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTCommandTests",
-            dependencies: ["PEFTCommand", "GPTFineTuning", "T5FineTuning", "PEFTModels", "PEFTTestSupport"]
+            dependencies: [
+                "PEFTCommand", "GPTFineTuning", "T5FineTuning", "PEFTModels", "PEFTSafeTensors",
+                "PEFTTestSupport",
+            ]
         ),
         .testTarget(
             name: "PEFTSafeTensorsTests",

@@ -43,7 +43,7 @@ for round in 0...repetitions {
     let unmerged = generationRate()
     try peft.merge()
     let merged = generationRate()
-    peft.unmerge()
+    try peft.unmerge()
     guard round > 0 else { continue }  // the first round warms up
     rates["base"]!.append(base)
     rates["unmerged"]!.append(unmerged)
