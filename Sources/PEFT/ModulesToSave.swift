@@ -19,16 +19,18 @@ struct ModulesToSave {
     mutating func register(paths: [String], adapter: String, in model: Module) throws {
         var parameterPaths: [String] = []
         let all = model.namedParameters()
+        // As in PEFT, a name that matches no module is passed over; only a list that matches
+        // nothing at all is an error.
         for path in paths {
             let matches = all.filter { entry in
                 let modulePath = entry.path.split(separator: ".").dropLast().joined(separator: ".")
                 return modulePath == path || modulePath.hasSuffix(".\(path)")
             }
-            guard !matches.isEmpty else {
-                throw AdapterError.noTargetMatched(
-                    targets: "modules_to_save \(paths)", candidates: [], closest: [])
-            }
             parameterPaths += matches.map(\.path)
+        }
+        guard !parameterPaths.isEmpty else {
+            throw AdapterError.noTargetMatched(
+                targets: "modules_to_save \(paths)", candidates: [], closest: [])
         }
         for (path, parameter) in all where parameterPaths.contains(path) {
             if originals[path] == nil { originals[path] = parameter.value.copied() }

@@ -16,13 +16,24 @@ public protocol PEFTConfiguration: Codable, Sendable {
     /// `base_model_name_or_path`, recorded for the reader.
     var baseModelNameOrPath: String? { get set }
     /// `modules_to_save`: whole modules the adapter trains in full and saves beside its own tensors.
-    var modulesToSave: [String]? { get }
+    ///
+    /// A `SEQ_CLS` adapter always saves the classification head (`classifier`, `score`), as Hugging
+    /// Face PEFT's `PeftModelForSequenceClassification` adds them; the container records them here
+    /// when the configuration stores the key.
+    var modulesToSave: [String]? { get set }
 }
 
 extension PEFTConfiguration {
-    /// No module is saved in full unless the configuration says so.
-    public var modulesToSave: [String]? { nil }
+    /// No module is saved in full unless the configuration says so; a configuration without the key
+    /// ignores what the container records.
+    public var modulesToSave: [String]? {
+        get { nil }
+        set {}
+    }
 }
+
+/// The head names Hugging Face PEFT saves in full for `task_type` `SEQ_CLS`.
+let sequenceClassificationHeads = ["classifier", "score"]
 
 extension KeyedDecodingContainer {
     /// Checks the `peft_type` at `key` names `expected`; `required` makes an absent one an error too.

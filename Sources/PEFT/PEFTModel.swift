@@ -85,7 +85,12 @@ public final class PEFTModel<Base: Module> {
         let attachment: AdapterAttachment
         do {
             attachment = try C.Method.apply(&applied, in: context)
-            if let paths = applied.modulesToSave {
+            var paths = applied.modulesToSave ?? []
+            if applied.taskType == "SEQ_CLS" {
+                paths += sequenceClassificationHeads.filter { !paths.contains($0) }
+                applied.modulesToSave = paths
+            }
+            if !paths.isEmpty {
                 try modulesToSave.register(paths: paths, adapter: name, in: base)
             }
         } catch {

@@ -13,22 +13,25 @@ extension GPT2LMHeadModel: AdaptableModelWithTargetTable {
     public var architecture: ModelArchitecture { .causal }
 
     /// `attn.c_proj`, `mlp.c_proj` and `mlp`.
-    public var blockLayout: TransformerBlockLayout {
-        TransformerBlockLayout(
-            attentionOutput: ["attn.c_proj"], feedForwardOutput: ["mlp.c_proj"],
-            feedForward: ["mlp"])
-    }
+    public static let blockLayout = TransformerBlockLayout(
+        attentionOutput: ["attn.c_proj"], feedForwardOutput: ["mlp.c_proj"], feedForward: ["mlp"])
+
+    /// `attn.c_proj`, `mlp.c_proj` and `mlp`.
+    public var blockLayout: TransformerBlockLayout { Self.blockLayout }
 
     /// `lm_head` when the head is untied; a tied head is the token embedding, no module of its own.
     public var outputHeadPaths: [String] { outputHead == nil ? [] : ["lm_head"] }
 
     /// Width, layers and heads from the configuration.
-    public var attentionLayout: AttentionLayout {
-        AttentionLayout(
-            width: configuration.embeddingSize, prefixLayers: configuration.layerCount,
-            heads: configuration.headCount)
-    }
+    public var attentionLayout: AttentionLayout { configuration.attentionLayout }
 
     /// `transformer.wte`.
     public var wordEmbeddingTable: Tensor { transformer.tokenEmbedding.weight }
+}
+
+extension GPT2Configuration {
+    /// Width, layers and heads: every layer takes prefixes.
+    public var attentionLayout: AttentionLayout {
+        AttentionLayout(width: embeddingSize, prefixLayers: layerCount, heads: headCount)
+    }
 }
