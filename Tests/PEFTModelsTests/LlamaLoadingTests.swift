@@ -211,4 +211,22 @@ struct LlamaLoadingTests {
         }
         #expect(maxAbsoluteDifference(row(before, 4), row(after, 4)) > 1e-3)
     }
+
+    @Test("A saved model reloads to the same logits and configuration", arguments: llamaFixtures)
+    func saveAndReload(name: String) throws {
+        let model = try LlamaForCausalLM(contentsOf: ParityFixture.folder(name))
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "peft-llama-save-\(UUID().uuidString)")
+        try model.save(to: target)
+        let reloaded = try LlamaForCausalLM(contentsOf: target)
+        #expect(reloaded(tokens).scalars == model(tokens).scalars)
+        var expected = model.configuration
+        expected.rope.sourceKey = "rope_parameters"
+        expected.keyValueHeads = expected.keyValueHeadCount
+        expected.explicitHeadDimension = expected.headDimension
+        #expect(reloaded.configuration == expected)
+        let text = try String(
+            contentsOf: target.appendingPathComponent("config.json"), encoding: .utf8)
+        #expect(text.contains(#""rms_norm_eps" : 1e-06"#) && text.contains(#""rope_parameters""#))
+    }
 }

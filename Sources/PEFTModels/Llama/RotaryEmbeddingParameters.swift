@@ -55,8 +55,8 @@ public struct RotaryEmbeddingParameters: Equatable, Sendable {
 }
 
 extension RotaryEmbeddingParameters {
-    /// The keys of a `rope_parameters` or `rope_scaling` object.
-    struct Object: Decodable {
+    /// The keys of a `rope_parameters` or `rope_scaling` object; absent values are not written.
+    struct Object: Codable {
         var ropeType: String?
         var type: String?
         var ropeTheta: Double?
@@ -75,6 +75,17 @@ extension RotaryEmbeddingParameters {
             case highFreqFactor = "high_freq_factor"
             case originalMaxPositionEmbeddings = "original_max_position_embeddings"
             case partialRotaryFactor = "partial_rotary_factor"
+        }
+
+        /// The object `transformers` 5 writes as `rope_parameters`.
+        init(_ parameters: RotaryEmbeddingParameters) {
+            ropeType = parameters.type
+            ropeTheta = parameters.theta
+            factor = parameters.factor
+            lowFreqFactor = parameters.lowFrequencyFactor
+            highFreqFactor = parameters.highFrequencyFactor
+            originalMaxPositionEmbeddings = parameters.originalMaximumPositions
+            partialRotaryFactor = parameters.partialRotaryFactor
         }
     }
 
