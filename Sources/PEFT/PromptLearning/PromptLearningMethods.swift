@@ -15,24 +15,28 @@ public struct PromptModelShape: Equatable, Sendable {
 }
 
 /// The family, with the configuration's model-shaped settings filled in from it.
-func preparePromptLearning(_ settings: inout PromptLearningSettings, context: AdapterContext) throws
-    -> any AdaptableModel
-{
+func preparePromptLearning(
+    _ settings: inout PromptLearningSettings, context: AdapterContext, sizedForPrefixes: Bool = false
+) throws -> any AdaptableModel {
     guard let family = context.family else {
         throw AdapterError.invalidState(
             "prompt-learning methods change a model's inputs, so they need a model that describes "
                 + "its family (AdaptableModel); \(type(of: context.model)) does not")
     }
-    try settings.fill(from: PromptModelShape(family))
+    try settings.fill(from: PromptModelShape(family, sizedForPrefixes: sizedForPrefixes))
     return family
 }
 
 extension PromptModelShape {
-    /// The shape of `family`'s attention.
-    init(_ family: any AdaptableModel) {
+    /// The shape of `family`'s attention. Prefixes are keys and values, so under grouped-query
+    /// attention PEFT sizes them by the key/value heads: `token_dim` is their width and
+    /// `num_attention_heads` their count.
+    init(_ family: any AdaptableModel, sizedForPrefixes: Bool = false) {
         let layout = family.attentionLayout
         self.init(
-            width: layout.width, layers: layout.prefixLayers, heads: layout.heads,
+            width: sizedForPrefixes ? layout.keyValueWidth : layout.width,
+            layers: layout.prefixLayers,
+            heads: sizedForPrefixes ? layout.keyValueHeads : layout.heads,
             submodules: family.architecture == .encoderDecoder ? 2 : 1)
     }
 }
@@ -103,7 +107,8 @@ public enum PrefixTuning: PEFTMethod {
     public static func apply(
         _ configuration: inout PrefixTuningConfiguration, in context: AdapterContext
     ) throws -> AdapterAttachment {
-        let family = try preparePromptLearning(&configuration.settings, context: context)
+        let family = try preparePromptLearning(
+            &configuration.settings, context: context, sizedForPrefixes: true)
         var generator = RandomGenerator(seed: context.seed(for: "", purpose: "prompt"))
         return AdapterAttachment(
             promptEncoder:
