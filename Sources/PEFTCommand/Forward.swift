@@ -28,19 +28,19 @@ struct Forward: ParsableCommand {
         let (loaded, peft) = try options.load()
         try checkRange(ids, vocabularySize: loaded.vocabularySize, option: "--input-ids")
         let logits: Tensor
-        switch loaded {
-        case .gpt2(let gpt2):
+        if let causal = loaded.causal {
             guard decoderInputIDs == nil else {
                 throw CommandError("--decoder-input-ids: \(options.model) is a decoder-only model")
             }
-            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? gpt2
+            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? causal
             guard ids.count <= model.maximumLength else {
                 throw CommandError(
                     "--input-ids: \(ids.count) tokens exceed the \(model.maximumLength) positions left"
                 )
             }
             logits = withoutGradients { model.logits(DecoderInputs(tokenIDs: [ids])) }
-        case .t5(let t5):
+        } else {
+            guard case .t5(let t5) = loaded else { preconditionFailure("an unknown architecture") }
             let decoderIDs =
                 try decoderInputIDs.map { try parseTokenIDs($0, option: "--decoder-input-ids") }
                 ?? [t5.configuration.decoderStartTokenID]

@@ -44,38 +44,29 @@ struct Generate: ParsableCommand {
         generation.topK = topK
         generation.topP = topP
         generation.seed = seed
-        switch loaded {
-        case .gpt2(let gpt2):
-            let tokenizer = try GPT2Tokenizer(contentsOf: folder)
-            let ids = tokenizer.encode(prompt)
-            guard !ids.isEmpty else {
-                throw CommandError("--prompt: the prompt encodes to no tokens")
-            }
-            try checkRange(
-                ids, vocabularySize: gpt2.configuration.vocabularySize,
-                option: "--prompt (tokenized)")
-            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? gpt2
+        generation.stopTokenIDs = loaded.stopTokenIDs
+        let tokenizer = try modelTokenizer(for: loaded, in: folder)
+        let ids = tokenizer.encode(prompt)
+        guard !ids.isEmpty else {
+            throw CommandError("--prompt: the prompt encodes to no tokens")
+        }
+        try checkRange(ids, vocabularySize: loaded.vocabularySize, option: "--prompt (tokenized)")
+        if let causal = loaded.causal {
+            let model: any CausalLanguageModel = peft as? any CausalLanguageModel ?? causal
             guard ids.count < model.maximumLength else {
                 throw CommandError(
                     "--prompt: \(ids.count) tokens leave no room in the model's positions")
             }
             let generated = model.generate(prompt: ids, options: generation)
             try printResult(text: prompt + tokenizer.decode(generated), generated: generated)
-        case .t5(let t5):
-            let tokenizer = try T5Tokenizer(contentsOf: folder)
-            let ids = tokenizer.encode(prompt)
-            guard !ids.isEmpty else {
-                throw CommandError("--prompt: the prompt encodes to no tokens")
-            }
-            try checkRange(
-                ids, vocabularySize: t5.configuration.vocabularySize, option: "--prompt (tokenized)"
-            )
-            let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? t5
+        } else if let seq2Seq = loaded.seq2Seq {
+            let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? seq2Seq
             let generated = model.generate(
                 input: DecoderInputs(tokenIDs: [ids]), options: generation)
-            try printResult(
-                text: tokenizer.decode(generated, skippingSpecialTokens: true), generated: generated
-            )
+            let text =
+                (tokenizer as? T5Tokenizer)?.decode(generated, skippingSpecialTokens: true)
+                ?? tokenizer.decode(generated)
+            try printResult(text: text, generated: generated)
         }
     }
 

@@ -24,10 +24,7 @@ struct Merge: ParsableCommand {
         guard let peft else { return }
         try peft.mergeAndUnload(safe: safe)
         let destination = URL(fileURLWithPath: out)
-        switch loaded {
-        case .gpt2(let model): try model.save(to: destination)
-        case .t5(let model): try model.save(to: destination)
-        }
+        try loaded.save(to: destination)
         // The tokenizer comes along, so the merged folder is complete on its own.
         let source = URL(fileURLWithPath: options.model)
         for name in [

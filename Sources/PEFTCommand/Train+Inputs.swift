@@ -12,17 +12,11 @@ extension Train {
             if let tokenizer, tokenizer != "byte" {
                 throw CommandError("--tokenizer: only 'byte' can be named")
             }
-            switch try LoadedModel(contentsOf: folder) {
-            case .gpt2(let gpt2):
-                return (
-                    gpt2,
-                    tokenizer == "byte" ? ByteTokenizer() : try GPT2Tokenizer(contentsOf: folder)
-                )
-            case .t5(let t5):
-                return (
-                    t5, tokenizer == "byte" ? ByteTokenizer() : try T5Tokenizer(contentsOf: folder)
-                )
-            }
+            let loaded = try LoadedModel(contentsOf: folder)
+            return (
+                loaded.model,
+                tokenizer == "byte" ? ByteTokenizer() : try modelTokenizer(for: loaded, in: folder)
+            )
         }
         let (width, layers, heads, positions) =
             switch config {

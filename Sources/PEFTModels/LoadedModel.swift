@@ -6,9 +6,11 @@ public enum LoadedModel {
     case gpt2(GPT2LMHeadModel)
     /// A T5-family encoder-decoder.
     case t5(T5ForConditionalGeneration)
+    /// A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3).
+    case llama(LlamaForCausalLM)
 
     /// The `model_type` values this library loads.
-    public static let supportedModelTypes = ["gpt2", "t5"]
+    public static let supportedModelTypes = ["gpt2", "t5"] + LlamaForCausalLM.supportedModelTypes
 
     /// Loads the model in `folder`, dispatching on `model_type`.
     public init(contentsOf folder: URL) throws {
@@ -16,6 +18,8 @@ public enum LoadedModel {
         switch checkpoint.modelType {
         case "gpt2": self = .gpt2(try GPT2LMHeadModel(checkpoint: checkpoint))
         case "t5": self = .t5(try T5ForConditionalGeneration(checkpoint: checkpoint))
+        case let type where LlamaForCausalLM.supportedModelTypes.contains(type):
+            self = .llama(try LlamaForCausalLM(checkpoint: checkpoint))
         default:
             throw ModelLoadingError.unsupportedModelType(
                 file: checkpoint.configurationPath, modelType: checkpoint.modelType,
@@ -28,6 +32,40 @@ public enum LoadedModel {
         switch self {
         case .gpt2(let model): model
         case .t5(let model): model
+        case .llama(let model): model
+        }
+    }
+
+    /// The model when it is decoder-only.
+    public var causal: (any CausalLanguageModel & AdaptableModel)? {
+        switch self {
+        case .gpt2(let model): model
+        case .llama(let model): model
+        case .t5: nil
+        }
+    }
+
+    /// The model when it is an encoder-decoder.
+    public var seq2Seq: (any Seq2SeqLanguageModel & AdaptableModel)? {
+        if case .t5(let model) = self { return model }
+        return nil
+    }
+
+    /// Every token id that ends a generation (`eos_token_id` may list several).
+    public var stopTokenIDs: Set<Int> {
+        switch self {
+        case .gpt2(let model): Set(model.configuration.eosTokenID.map { [$0] } ?? [])
+        case .t5(let model): [model.configuration.eosTokenID]
+        case .llama(let model): model.endOfSequenceTokenIDs
+        }
+    }
+
+    /// Saves the model as a Hugging Face folder.
+    public func save(to folder: URL) throws {
+        switch self {
+        case .gpt2(let model): try model.save(to: folder)
+        case .t5(let model): try model.save(to: folder)
+        case .llama(let model): try model.save(to: folder)
         }
     }
 
@@ -36,6 +74,7 @@ public enum LoadedModel {
         switch self {
         case .gpt2(let model): model.configuration.vocabularySize
         case .t5(let model): model.configuration.vocabularySize
+        case .llama(let model): model.configuration.vocabularySize
         }
     }
 }

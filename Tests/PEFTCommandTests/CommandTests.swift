@@ -102,8 +102,11 @@ struct CommandTests {
         let broken = try temporaryFolder()
         try Data("{ not json".utf8).write(to: broken.appendingPathComponent("config.json"))
         let llama = try temporaryFolder()
-        try Data(#"{"model_type": "llama"}"#.utf8).write(
+        try Data(#"{"model_type": "bert"}"#.utf8).write(
             to: llama.appendingPathComponent("config.json"))
+        let llamaWithoutWeights = try temporaryFolder()
+        try Data(#"{"model_type": "llama"}"#.utf8).write(
+            to: llamaWithoutWeights.appendingPathComponent("config.json"))
         let noWeights = try temporaryFolder()
         try FileManager.default.copyItem(
             at: ParityFixture.folder("gpt2-tiny").appendingPathComponent("config.json"),
@@ -113,9 +116,14 @@ struct CommandTests {
             (["forward", "--model", broken.path, "--input-ids", "1"], "config.json"),
             (
                 ["forward", "--model", llama.path, "--input-ids", "1"],
-                "model_type 'llama' is not supported"
+                "model_type 'bert' is not supported"
             ),
             (["forward", "--model", noWeights.path, "--input-ids", "1"], "model.safetensors"),
+            // Llama's defaults describe a 7B model: the missing weights must fail before it is built.
+            (
+                ["forward", "--model", llamaWithoutWeights.path, "--input-ids", "1"],
+                "model.safetensors"
+            ),
             (["forward", "--model", gpt2, "--input-ids", "1,999"], "token id 999 is out of range"),
             (["forward", "--model", gpt2, "--input-ids", "1,x"], "'x' is not a token id"),
             (

@@ -11,31 +11,32 @@ enum FixtureModels {
 
     static func module(_ loaded: LoadedModel) -> any AdaptableModel { loaded.model }
 
-    /// The logits of a container of either family for a parity case.
+    /// The logits of a base model of either architecture for a parity case.
+    static func logits(_ loaded: LoadedModel, _ parity: ParityCase) -> Tensor {
+        if let causal = loaded.causal { return logits(causal: causal, parity) }
+        return logits(seq2Seq: loaded.seq2Seq!, parity)
+    }
+
+    /// The logits of a container of either architecture for a parity case.
     static func logits(_ peft: any PEFTModelProtocol, _ parity: ParityCase) -> Tensor {
+        if let causal = peft as? any CausalLanguageModel { return logits(causal: causal, parity) }
+        return logits(seq2Seq: peft as! any Seq2SeqLanguageModel, parity)
+    }
+
+    static func logits(causal model: any CausalLanguageModel, _ parity: ParityCase) -> Tensor {
         withoutGradients {
-            if let decoder = peft as? any CausalLanguageModel {
-                return decoder.logits(
-                    DecoderInputs(tokenIDs: parity.inputIDs, attentionMask: parity.attentionMask))
-            }
-            let model = peft as! any Seq2SeqLanguageModel
+            model.logits(
+                DecoderInputs(tokenIDs: parity.inputIDs, attentionMask: parity.attentionMask))
+        }
+    }
+
+    static func logits(seq2Seq model: any Seq2SeqLanguageModel, _ parity: ParityCase) -> Tensor {
+        withoutGradients {
             let encoded = model.encode(
                 DecoderInputs(tokenIDs: parity.inputIDs, attentionMask: parity.attentionMask))
             return model.decode(
                 DecoderInputs(tokenIDs: parity.decoderInputIDs!), encoderOutput: encoded,
                 encoderMask: parity.attentionMask)
-        }
-    }
-
-    static func logits(_ loaded: LoadedModel, _ parity: ParityCase) -> Tensor {
-        withoutGradients {
-            switch loaded {
-            case .gpt2(let model): model(parity.inputIDs, attentionMask: parity.attentionMask)
-            case .t5(let model):
-                model(
-                    inputIDs: parity.inputIDs, attentionMask: parity.attentionMask,
-                    decoderInputIDs: parity.decoderInputIDs!)
-            }
         }
     }
 }

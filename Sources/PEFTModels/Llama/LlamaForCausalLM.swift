@@ -50,8 +50,10 @@ public final class LlamaForCausalLM: Module {
         }
         let configuration = try checkpoint.decodeConfiguration(LlamaConfiguration.self)
         try configuration.validate(file: checkpoint.configurationPath)
-        self.init(configuration: configuration)
+        // The weights are opened first: a folder without them fails at once, before a model of the
+        // configuration's size (7B parameters by Llama's defaults) is allocated for nothing.
         let weights = try checkpoint.weights()
+        self.init(configuration: configuration)
         let names = Set(weights.tensorNames)
         // A tied head is the embedding: either copy may be the one saved. Older checkpoints also carry
         // the rotary `inv_freq` buffers, which are computed here.
