@@ -111,6 +111,6 @@ struct LlamaAdapterParityTests {
 }
 
 /// The JSON object in `url`.
-func jsonObject(_ url: URL) throws -> [String: Any] {
+private func jsonObject(_ url: URL) throws -> [String: Any] {
     try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
 }
