@@ -137,4 +137,100 @@ struct PythonInteropExportTests {
         let reloadedLogits = FixtureModels.logits(reloaded, parity)
         expectClose(reloadedLogits, logits, tolerance: 1e-5)
     }
+
+    /// Llama-family cases: `LoadedModel` does not know the family, so these load
+    /// `LlamaForCausalLM` directly.
+    static let llamaCases: [Case] = [
+        Case(name: "swift-lora-llama-all-linear", baseModel: "llama-tiny") {
+            $0.rank = 4
+            $0.alpha = 8
+            $0.targets = .allLinear
+        },
+        Case(name: "swift-lora-qwen2-dora", baseModel: "qwen2-tiny") {
+            $0.rank = 4
+            $0.alpha = 8
+            $0.targets = .allLinear
+            $0.useDoRA = true
+        },
+        Case(name: "swift-lora-qwen3-rslora", baseModel: "qwen3-tiny") {
+            $0.rank = 4
+            $0.alpha = 16
+            $0.useRSLoRA = true
+        },
+        Case(name: "swift-ia3-llama", baseModel: "llama-tiny") { IA3Configuration() },
+        Case(name: "swift-ia3-qwen2", baseModel: "qwen2-tiny") { IA3Configuration() },
+        Case(name: "swift-prefix-tuning-llama", baseModel: "llama-tiny") {
+            PrefixTuningConfiguration(virtualTokens: 4)
+        },
+        Case(name: "swift-prefix-projection-qwen3", baseModel: "qwen3-tiny") {
+            PrefixTuningConfiguration(virtualTokens: 4, usesProjection: true, encoderHiddenSize: 8)
+        },
+        Case(name: "swift-prompt-tuning-qwen2", baseModel: "qwen2-tiny") {
+            PromptTuningConfiguration(virtualTokens: 4)
+        },
+        Case(name: "swift-p-tuning-mistral", baseModel: "mistral-tiny") {
+            PTuningConfiguration(virtualTokens: 3, encoderType: .mlp, encoderHiddenSize: 8)
+        },
+    ]
+
+    @Test(
+        "Exported Llama-family adapters reload here with the logits written beside them",
+        arguments: llamaCases)
+    func exportLlama(testCase: Case) throws {
+        let root =
+            ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "peft-export-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent(testCase.name)
+        // The right-padded case, so padding is checked on the Python side too.
+        let parity = try ParityFixture(testCase.baseModel).cases[1]
+        let model = try LlamaFixtures.load(testCase.baseModel)
+        let peft: PEFTModel<LlamaForCausalLM>
+        if let prompt = testCase.prompt {
+            var configuration = prompt()
+            configuration.baseModelNameOrPath = testCase.baseModel
+            configuration.taskType = "CAUSAL_LM"
+            peft = try PEFTModel(model, configuration: configuration)
+            var generator = RandomGenerator(seed: 24)
+            for parameter in peft.trainableParameters {
+                let noise = Tensor.normal(
+                    parameter.shape, standardDeviation: 0.4, using: &generator)
+                parameter.assign(withoutGradients { parameter.value + noise })
+            }
+        } else {
+            var configuration = LoRAConfiguration(testCase.configure)
+            configuration.baseModelNameOrPath = testCase.baseModel
+            configuration.taskType = "CAUSAL_LM"
+            peft = try PEFTModel(model, configuration: configuration)
+            randomizeAdapters(peft, seed: 22)
+        }
+        let logits = LlamaFixtures.logits(peft, parity)
+        let plain = try peft.withAdaptersDisabled { LlamaFixtures.logits(model, parity) }
+        #expect(maxAbsoluteDifference(logits, plain) > 1e-2)
+        try peft.save(to: folder)
+        let record: [String: Any] = [
+            "base_model": testCase.baseModel, "input_ids": parity.inputIDs,
+            "attention_mask": parity.attentionMask, "logits_shape": logits.shape,
+            "logits": logits.scalars.map { Double($0) },
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(
+            to: folder.appendingPathComponent("swift_logits.json"))
+
+        if testCase.prompt == nil {
+            // The merged model as a Hugging Face folder, which `transformers` loads without peft.
+            let mergedFolder = root.appendingPathComponent(testCase.name + "-merged")
+            try peft.mergeAndUnload()
+            try model.save(to: mergedFolder)
+            var mergedRecord = record
+            mergedRecord["base_model"] = nil
+            try JSONSerialization.data(withJSONObject: mergedRecord)
+                .write(to: mergedFolder.appendingPathComponent("swift_logits.json"))
+            expectClose(LlamaFixtures.logits(model, parity), logits, tolerance: 1e-4)
+        }
+
+        let reloaded = try PEFTModel.load(
+            try LlamaFixtures.load(testCase.baseModel), from: folder)
+        let reloadedLogits = LlamaFixtures.logits(reloaded, parity)
+        #expect(maxAbsoluteDifference(reloadedLogits, logits) <= 1e-5)
+    }
 }
