@@ -3,8 +3,8 @@
 /// Every tokenizer in this module conforms: ``GPT2Tokenizer`` (byte-level BPE), ``T5Tokenizer``
 /// (Unigram), ``HuggingFaceTokenizer`` (the Llama family, and any tokenizer.json with its
 /// tokenizer_config.json) and ``ByteTokenizer`` (one id per UTF-8 byte);
-/// ``loadTokenizer(contentsOf:)`` picks the right one for a folder. Special token ids are `nil` when the
-/// vocabulary has no such token.
+/// ``loadTokenizer(contentsOf:)`` picks the right one for a folder. Special token ids are `nil`
+/// when the vocabulary has no such token.
 ///
 /// ```swift
 /// let tokenizer = try GPT2Tokenizer(contentsOf: folder)
