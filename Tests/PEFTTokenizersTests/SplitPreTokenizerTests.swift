@@ -72,6 +72,15 @@ struct SplitPreTokenizerTests {
         #expect(pieces(digits, "a12b") == ["a", "1", "2", "b"])
         let runs = try preTokenizer(#"{"type": "Digits", "individual_digits": false}"#)
         #expect(pieces(runs, "a12b") == ["a", "12", "b"])
+        let gpt2Source = SplitPattern.gpt2Source.replacingOccurrences(of: "\\", with: "\\\\")
+        let gpt2 = try preTokenizer(
+            #"{"type": "Split", "pattern": {"Regex": "\#(gpt2Source)"}, "behavior": "Isolated"}"#)
+        let text = "I'll go  now 123 éa\n"
+        #expect(pieces(gpt2, text) == GPT2Pattern.split(text))
+        guard case .split(.gpt2, .isolated, false) = gpt2 else {
+            Issue.record("GPT-2's regex did not get the hand-written matcher: \(gpt2)")
+            return
+        }
         let icu = try preTokenizer(
             #"{"type": "Split", "pattern": {"Regex": "\\s+"}, "behavior": "Removed", "invert": false}"#
         )
