@@ -9,5 +9,6 @@ struct PEFTCommand: ParsableCommand {
             "Parameter-efficient fine-tuning of GPT-2 and T5 models from local Hugging Face folders.",
         subcommands: [
             Forward.self, Generate.self, Merge.self, Inspect.self, Train.self, Compare.self,
+            Tokenize.self,
         ])
 }

@@ -45,6 +45,11 @@ public struct GPT2Tokenizer: PipelineTokenizer {
         self.pipeline = pipeline
     }
 
+    /// Wraps stages already read, whose model is the one this tokenizer needs.
+    init(pipeline: TokenizerPipeline) {
+        self.pipeline = pipeline
+    }
+
     /// Loads GPT-2's original files: `vocab.json` (token to id) and `merges.txt` (one merge per
     /// line, by rank, after an optional `#version` line), as Hugging Face's `GPT2Tokenizer` does.
     public init(vocabularyFile: URL, mergesFile: URL) throws(TokenizerError) {

@@ -37,6 +37,11 @@ public struct T5Tokenizer: PipelineTokenizer {
         self.pipeline = pipeline
     }
 
+    /// Wraps stages already read, whose model is the one this tokenizer needs.
+    init(pipeline: TokenizerPipeline) {
+        self.pipeline = pipeline
+    }
+
     /// The id of `</s>`.
     public var eosTokenID: Int? { pipeline.id(for: "</s>") }
 

@@ -1,8 +1,10 @@
 /// Turns text into token ids and back.
 ///
 /// Every tokenizer in this module conforms: ``GPT2Tokenizer`` (byte-level BPE), ``T5Tokenizer``
-/// (Unigram) and ``ByteTokenizer`` (one id per UTF-8 byte). Special token ids are `nil` when the
-/// vocabulary has no such token.
+/// (Unigram), ``HuggingFaceTokenizer`` (the Llama family, and any tokenizer.json with its
+/// tokenizer_config.json) and ``ByteTokenizer`` (one id per UTF-8 byte);
+/// ``loadTokenizer(contentsOf:)`` picks the right one for a folder. Special token ids are `nil`
+/// when the vocabulary has no such token.
 ///
 /// ```swift
 /// let tokenizer = try GPT2Tokenizer(contentsOf: folder)
@@ -28,11 +30,20 @@ public protocol Tokenizer: Sendable {
     /// Returns the ids of `text`, with the special tokens the tokenizer adds by default.
     func encode(_ text: String) -> [Int]
 
+    /// Returns the ids of `text`, leaving out the special tokens (a Llama BOS, T5's `</s>`) when
+    /// `addingSpecialTokens` is false, as a completion that follows its prompt needs.
+    func encode(_ text: String, addingSpecialTokens: Bool) -> [Int]
+
     /// Returns the text of `ids`, special tokens included; unknown ids are skipped.
     func decode(_ ids: [Int]) -> String
 }
 
 extension Tokenizer {
+    /// The same ids either way, for tokenizers that add no special tokens.
+    public func encode(_ text: String, addingSpecialTokens: Bool) -> [Int] {
+        encode(text)
+    }
+
     /// No start-of-sequence token unless the tokenizer says otherwise.
     public var bosTokenID: Int? { nil }
 

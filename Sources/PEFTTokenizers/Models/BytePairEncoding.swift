@@ -46,6 +46,28 @@ final class BytePairEncoding: Sendable {
         self.ignoreMerges = ignoreMerges
     }
 
+    private init(
+        vocabulary: Vocabulary, merges: [UInt64: Merge], unknownID: Int?, fuseUnknown: Bool,
+        byteFallback: Bool, ignoreMerges: Bool
+    ) {
+        self.vocabulary = vocabulary
+        self.merges = merges
+        self.unknownID = unknownID
+        self.fuseUnknown = fuseUnknown
+        self.byteFallbackIDs = byteFallback ? vocabulary.byteFallbackIDs : nil
+        self.ignoreMerges = ignoreMerges
+    }
+
+    /// The same vocabulary and merges with other options, as `transformers` builds them when a
+    /// tokenizer class fixes its own (`LlamaTokenizer`: no unknown token, fused, byte fallback).
+    func reconfigured(
+        unknownID: Int?, fuseUnknown: Bool, byteFallback: Bool, ignoreMerges: Bool
+    ) -> BytePairEncoding {
+        BytePairEncoding(
+            vocabulary: vocabulary, merges: merges, unknownID: unknownID, fuseUnknown: fuseUnknown,
+            byteFallback: byteFallback, ignoreMerges: ignoreMerges)
+    }
+
     static func key(_ left: Int, _ right: Int) -> UInt64 {
         UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
     }

@@ -48,6 +48,17 @@ enum PostProcessor: Sendable {
         }
     }
 
+    /// The id of the first special token a template puts before the sequence (Llama's BOS).
+    var leadingSpecialID: Int? {
+        switch self {
+        case .template(let items):
+            guard let first = items.first, let ids = first else { return nil }
+            return ids.first
+        case .sequence(let processors):
+            return processors.lazy.compactMap(\.leadingSpecialID).first
+        }
+    }
+
     /// Returns `ids` with the special tokens added.
     func process(_ ids: [Int]) -> [Int] {
         switch self {

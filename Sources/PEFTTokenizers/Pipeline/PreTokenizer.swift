@@ -34,6 +34,7 @@ enum PreTokenizer: Sendable {
     case byteLevel(addPrefixSpace: Bool, useRegex: Bool)
     case metaspace(replacement: Unicode.Scalar, scheme: PrependScheme, split: Bool)
     case whitespaceSplit
+    case split(pattern: SplitPattern, behavior: SplitBehavior, invert: Bool)
 
     /// Reads a pre-tokenizer, throwing ``TokenizerError/unsupportedComponent(file:key:type:)``
     /// for the types this module does not implement.
@@ -56,6 +57,15 @@ enum PreTokenizer: Sendable {
                 split: try node["split"].bool(default: true))
         case "WhitespaceSplit":
             self = .whitespaceSplit
+        case "Split":
+            self = .split(
+                pattern: try SplitPattern(node: node["pattern"]),
+                behavior: try SplitBehavior(node: node["behavior"]),
+                invert: try node["invert"].bool(default: false))
+        case "Digits":
+            let individual = try node["individual_digits"].bool(default: false)
+            self = .split(
+                pattern: .digits, behavior: individual ? .isolated : .contiguous, invert: false)
         default:
             throw node.unsupported()
         }
@@ -117,6 +127,15 @@ enum PreTokenizer: Sendable {
             }
             return Self.splitMergingWithNext(
                 scalars, delimiter: replacement, startsInput: piece.startsInput)
+        case .split(let pattern, let behavior, let invert):
+            let scalars = Array(piece.text.unicodeScalars)
+            let ranges = behavior.pieces(
+                count: scalars.count, matches: pattern.matches(in: scalars), invert: invert)
+            return ranges.map { range in
+                PreToken(
+                    text: String(String.UnicodeScalarView(scalars[range])),
+                    startsInput: piece.startsInput && range.lowerBound == 0)
+            }
         case .whitespaceSplit:
             var pieces: [PreToken] = []
             var current = String.UnicodeScalarView()

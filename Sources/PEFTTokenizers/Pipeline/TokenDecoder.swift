@@ -46,6 +46,15 @@ enum TokenDecoder: Sendable {
         }
     }
 
+    /// Whether this decoder, or one in its sequence, maps the byte-level alphabet back to bytes.
+    var isByteLevel: Bool {
+        switch self {
+        case .byteLevel: return true
+        case .sequence(let decoders): return decoders.contains { $0.isByteLevel }
+        default: return false
+        }
+    }
+
     /// Returns the decoded form of each token; the text is their concatenation.
     func decode(_ tokens: [String]) -> [String] {
         switch self {

@@ -35,6 +35,13 @@ public struct TokenizerPipeline: Sendable {
         addedTokensByID = Dictionary(addedTokens.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
     }
 
+    /// The same stages with the added-token matchers built again, after a stage was replaced.
+    func rebuildingMatchers() -> TokenizerPipeline {
+        TokenizerPipeline(
+            addedTokens: addedTokens, normalizer: normalizer, preTokenizer: preTokenizer,
+            model: model, postProcessor: postProcessor, decoder: decoder)
+    }
+
     /// Reads a tokenizer.json file.
     init(contentsOf url: URL) throws(TokenizerError) {
         let root = try JSONNode.load(contentsOf: url)
