@@ -63,10 +63,9 @@ struct Generate: ParsableCommand {
             let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? seq2Seq
             let generated = model.generate(
                 input: DecoderInputs(tokenIDs: [ids]), options: generation)
-            let text =
-                (tokenizer as? T5Tokenizer)?.decode(generated, skippingSpecialTokens: true)
-                ?? tokenizer.decode(generated)
-            try printResult(text: text, generated: generated)
+            try printResult(
+                text: tokenizer.decode(generated, skippingSpecialTokens: true), generated: generated
+            )
         }
     }
 

@@ -32,7 +32,9 @@ public struct CausalLanguageModelingBatch {
         let padding = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
         var rows: [(tokens: [Int], labels: [Int])] = examples.map { example in
             let prompt = tokenizer.encode(example.prompt)
-            let completion = tokenizer.encode(example.completion) + endOfSequence
+            // The completion continues the prompt: a second BOS in the middle would be learned too.
+            let completion =
+                tokenizer.encode(example.completion, addingSpecialTokens: false) + endOfSequence
             let tokens = Array((prompt + completion).prefix(maximumLength))
             let labels = [Int](repeating: ignoredTarget, count: prompt.count) + completion
             return (tokens, Array(labels.prefix(tokens.count)))

@@ -130,7 +130,7 @@ struct CommandTests {
                 ["forward", "--model", gpt2, "--input-ids", "1", "--decoder-input-ids", "0"],
                 "decoder-only"
             ),
-            (["generate", "--model", gpt2, "--prompt", "hi"], "vocab.json"),
+            (["generate", "--model", gpt2, "--prompt", "hi"], "tokenizer.json"),
             (["generate", "--model", gpt2, "--prompt", "hi", "--max-tokens", "0"], "--max-tokens"),
         ]
         for (arguments, phrase) in cases {

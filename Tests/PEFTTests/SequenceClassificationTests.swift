@@ -61,9 +61,10 @@ struct SequenceClassificationTests {
         configuration.rank = 4
         configuration.taskType = "SEQ_CLS"
         let peft = try PEFTModel(model, configuration: configuration)
-        #expect((peft.configurations["default"] as! LoRAConfiguration).modulesToSave == [
-            "classifier", "score",
-        ])
+        #expect(
+            (peft.configurations["default"] as! LoRAConfiguration).modulesToSave == [
+                "classifier", "score",
+            ])
         #expect(model.score.$weight.isTrainable)
         // Label 1 when token 5 appears anywhere, else 0.
         var generator = RandomGenerator(seed: 9)

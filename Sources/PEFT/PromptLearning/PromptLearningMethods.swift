@@ -16,7 +16,8 @@ public struct PromptModelShape: Equatable, Sendable {
 
 /// The family, with the configuration's model-shaped settings filled in from it.
 func preparePromptLearning(
-    _ settings: inout PromptLearningSettings, context: AdapterContext, sizedForPrefixes: Bool = false
+    _ settings: inout PromptLearningSettings, context: AdapterContext,
+    sizedForPrefixes: Bool = false
 ) throws -> any AdaptableModel {
     guard let family = context.family else {
         throw AdapterError.invalidState(
