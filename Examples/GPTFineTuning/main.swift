@@ -19,14 +19,20 @@ struct GPTFineTuning: ParsableCommand {
             {"prompt": ..., "completion": ...} lines instead.
             """)
 
-    @Option(help: "A Hugging Face GPT-2-family folder (config.json, model.safetensors, tokenizer).")
+    @Option(
+        help:
+            "A Hugging Face decoder folder, GPT-2 or Llama family (config.json, model.safetensors, tokenizer)."
+    )
     var model: String?
 
     @Option(help: "A JSON Lines file of {\"prompt\": ..., \"completion\": ...} to train on.")
     var data: String?
 
-    @Option(help: "Comma-separated names of the layers LoRA wraps.")
-    var targets = "c_attn"
+    @Option(
+        help:
+            "Comma-separated names of the layers LoRA wraps (default: the family's, GPT-2's c_attn, Llama's q_proj,v_proj)."
+    )
+    var targets: String?
 
     @OptionGroup var options: FineTuningOptions
 
@@ -38,19 +44,25 @@ struct GPTFineTuning: ParsableCommand {
 
         // The base model: a Hugging Face folder, or the example's own, pre-trained once and cached.
         let (baseFolder, tokenizer) = try recipe.baseModel(
-            huggingFaceFolder: model, tokenizer: GPT2Tokenizer.self,
-            cache: options.baseModelPath(example: "gpt"), summary: &report.summary
+            huggingFaceFolder: model, cache: options.baseModelPath(example: "gpt"),
+            summary: &report.summary
         ) { full, batches in
             try train(
                 full, batches: &batches, tokenizer: ByteTokenizer(), steps: recipe.steps,
                 learningRate: recipe.learningRate,
                 maximumLength: recipe.configuration.maximumPositions, label: "pre-train")
         }
-        let loadBase = { try GPT2LMHeadModel(contentsOf: baseFolder) }
+        // A GPT-2 or a Llama-family folder (Llama, Mistral, Qwen2, Qwen3): any decoder-only model.
+        let loadBase = {
+            guard let decoder = try LoadedModel(contentsOf: baseFolder).causal else {
+                throw ValidationError("--model: \(baseFolder.path) is not a decoder-only model")
+            }
+            return decoder
+        }
         let model = try loadBase()
         model.eval()
-        // GPT-2 reads at most its position count: longer examples lose their end.
-        let maximumLength = model.configuration.maximumPositions
+        // The model reads at most its position count: longer examples lose their end.
+        let maximumLength = min(model.maximumLength, 1024)
 
         // The task: the user's lines, or yell on words the evaluation keeps to itself.
         let task =
@@ -63,7 +75,7 @@ struct GPTFineTuning: ParsableCommand {
         report.record(before: heldOut.measure(try PreparedModel(untouched: model)))
 
         // The method decides what trains and how it is saved.
-        let targetNames = targets.split(separator: ",").map(String.init)
+        let targetNames = targets?.split(separator: ",").map(String.init)
         let calibration = Array(task.training.chunked(into: options.batchSize).prefix(4))
         let prepared = try options.prepare(model, targets: targetNames) {
             // Selective tuning ranks the weights by their Fisher information on four batches.

@@ -39,8 +39,7 @@ struct T5FineTuning: ParsableCommand {
 
         // The base model: a Hugging Face folder, or the example's own, pre-trained once and cached.
         let (baseFolder, tokenizer) = try recipe.baseModel(
-            huggingFaceFolder: model, tokenizer: T5Tokenizer.self,
-            cache: options.baseModelPath(example: "t5"), summary: &report.summary
+            huggingFaceFolder: model, cache: options.baseModelPath(example: "t5"), summary: &report.summary
         ) { full, batches in
             try train(
                 full, batches: &batches, tokenizer: ByteTokenizer(), steps: recipe.steps,

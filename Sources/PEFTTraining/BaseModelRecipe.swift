@@ -63,14 +63,14 @@ public struct BaseModelRecipe<Model: PretrainableModel>: Codable, Equatable {
     /// tokenizer, reused from `cache` if this recipe made it, else fully trained there by
     /// `pretrain` on this recipe's batches. Adds the "base model" row either way.
     public func baseModel(
-        huggingFaceFolder: String?, tokenizer: (some PipelineTokenizer).Type, cache: String,
-        summary: inout SummaryTable,
+        huggingFaceFolder: String?, cache: String, summary: inout SummaryTable,
         pretrain: (PreparedModel, inout ShuffledBatches) throws -> TrainingRun
     ) throws -> (folder: URL, tokenizer: any Tokenizer) {
         if let huggingFaceFolder {
+            // The folder's own tokenizer, in whichever style its files are written.
             let folder = URL(fileURLWithPath: huggingFaceFolder)
             summary.add("base model", folder.path)
-            return (folder, try tokenizer.init(contentsOf: folder))
+            return (folder, try loadTokenizer(contentsOf: folder))
         }
         let folder = URL(fileURLWithPath: cache)
         if Self.saved(in: folder) == self {

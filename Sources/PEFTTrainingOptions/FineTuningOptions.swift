@@ -82,11 +82,12 @@ public struct FineTuningOptions: ParsableArguments {
         if smoke { (steps, batchSize, evalEvery) = (4, 4, 2) }
     }
 
-    /// The method applied to `base` with these options, LoRA on `targets`; or with
+    /// The method applied to `base` with these options, LoRA on `targets` (`nil`: the family's
+    /// default); or with
     /// `resumingFrom`, the result saved there loaded onto `base`. `select` chooses the weights of
     /// selective tuning.
     public func prepare(
-        _ base: some AdaptableModel, targets: [String], resumingFrom folder: URL? = nil,
+        _ base: some AdaptableModel, targets: [String]?, resumingFrom folder: URL? = nil,
         select: (() throws -> ParameterSelection)? = nil
     ) throws -> PreparedModel {
         try PreparedModel(

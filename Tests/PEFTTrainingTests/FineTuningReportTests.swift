@@ -85,7 +85,7 @@ struct BaseModelRecipeTests {
         func base(_ recipe: BaseModelRecipe<GPT2LMHeadModel>) throws -> SummaryTable {
             var summary = SummaryTable(title: "")
             let (found, tokenizer) = try recipe.baseModel(
-                huggingFaceFolder: nil, tokenizer: GPT2Tokenizer.self,
+                huggingFaceFolder: nil,
                 cache: folder.path, summary: &summary
             ) { full, batches in
                 // The whole model trains, on the recipe's batches.
@@ -118,7 +118,7 @@ struct BaseModelRecipeTests {
             .appendingPathComponent("../PEFTTokenizersTests/Fixtures/gpt2-bpe").standardized
         var summary = SummaryTable(title: "")
         let (folder, tokenizer) = try Self.recipe.baseModel(
-            huggingFaceFolder: fixture.path, tokenizer: GPT2Tokenizer.self, cache: "/unused",
+            huggingFaceFolder: fixture.path, cache: "/unused",
             summary: &summary
         ) { _, _ in
             Issue.record("a given folder is not pre-trained")

@@ -12,6 +12,8 @@ public enum LoRA: PEFTMethod {
         try configuration.validate()
         let targets = try context.resolvedTargets(
             configuration.targets, peftType: LoRAConfiguration.peftType)
+        // Saved resolved, as PEFT saves them, so the file names the modules it adapts.
+        configuration.targets = targets
         let paths = try context.matchModules(
             targets, excluded: configuration.excludedModules,
             layersToTransform: configuration.layersToTransform,

@@ -1,0 +1,67 @@
+import Foundation
+import PEFTModels
+import Testing
+
+/// A random Llama-3-style model with the llama3-bpe tokenizer fixture beside it: a Hugging Face folder
+/// of the Llama family as the command line and the GPT example receive one.
+func llamaFolder() throws -> URL {
+    let folder = try temporaryFolder()
+    let tokenizerFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(
+            "PEFTTokenizersTests/Fixtures/llama3-bpe")
+    let model = LlamaForCausalLM(
+        configuration: LlamaConfiguration {
+            $0.vocabularySize = 710
+            $0.hiddenSize = 32
+            $0.intermediateSize = 64
+            $0.layerCount = 2
+            $0.headCount = 4
+            $0.keyValueHeads = 2
+            $0.maximumPositions = 128
+            $0.tieWordEmbeddings = true
+            $0.bosTokenID = 705
+            $0.eosTokenIDs = [706]
+            $0.initializerRange = 0.2
+        }, seed: 5)
+    try model.save(to: folder)
+    for name in ["tokenizer.json", "tokenizer_config.json"] {
+        try FileManager.default.copyItem(
+            at: tokenizerFixture.appendingPathComponent(name),
+            to: folder.appendingPathComponent(name))
+    }
+    return folder
+}
+
+@Suite("A Llama-family folder on the command line")
+struct LlamaFolderTests {
+    @Test("peft forward, generate and tokenize accept a Llama-family folder")
+    func commands() throws {
+        let folder = try llamaFolder()
+        let forward = try PEFTProcess([
+            "forward", "--model", folder.path, "--input-ids", "705,12,40",
+        ])
+        #expect(forward.status == 0, "\(forward.standardError)")
+        #expect(forward.standardOutput.contains("["))
+        let generate = try PEFTProcess([
+            "generate", "--model", folder.path, "--prompt", "hello", "--max-tokens", "5", "--json",
+        ])
+        #expect(generate.status == 0, "\(generate.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(generate.standardOutput.utf8))
+        #expect(((object as? [String: Any])?["generated_ids"] as? [Int])?.count ?? 0 >= 1)
+    }
+
+    @Test("gpt-finetuning trains LoRA on a Llama-family folder with its default targets")
+    func example() throws {
+        let folder = try llamaFolder()
+        let out = try temporaryFolder()
+        let run = try PEFTProcess(
+            ["--smoke", "--method", "lora", "--model", folder.path, "--out", out.path],
+            executable: "gpt-finetuning")
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("identical generations"), "\(run.standardOutput)")
+        let configuration = try adapterConfiguration(out)
+        #expect(
+            Set(configuration["target_modules"] as? [String] ?? []) == ["q_proj", "v_proj"],
+            "\(configuration)")
+    }
+}
