@@ -34,7 +34,7 @@ func llamaFolder() throws -> URL {
 
 @Suite("A Llama-family folder on the command line")
 struct LlamaFolderTests {
-    @Test("peft forward, generate and tokenize accept a Llama-family folder")
+    @Test("peft forward, generate, train and merge accept a Llama-family folder")
     func commands() throws {
         let folder = try llamaFolder()
         let forward = try PEFTProcess([
@@ -48,6 +48,25 @@ struct LlamaFolderTests {
         #expect(generate.status == 0, "\(generate.standardError)")
         let object = try JSONSerialization.jsonObject(with: Data(generate.standardOutput.utf8))
         #expect(((object as? [String: Any])?["generated_ids"] as? [Int])?.count ?? 0 >= 1)
+
+        let out = try temporaryFolder()
+        let train = try PEFTProcess([
+            "train", "--model", folder.path, "--task", "flip", "--method", "lora", "--steps", "2",
+            "--batch-size", "2", "--eval-examples", "1", "--out", out.path,
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let merged = try temporaryFolder()
+        let merge = try PEFTProcess([
+            "merge", "--model", folder.path, "--adapter",
+            out.appendingPathComponent("adapter").path,
+            "--out", merged.path,
+        ])
+        #expect(merge.status == 0, "\(merge.standardError)")
+        #expect(
+            FileManager.default.fileExists(
+                atPath: merged.appendingPathComponent("tokenizer.json").path))
+        let reloaded = try LlamaForCausalLM(contentsOf: merged)
+        #expect(reloaded.configuration.keyValueHeadCount == 2)
     }
 
     @Test("gpt-finetuning trains LoRA on a Llama-family folder with its default targets")
