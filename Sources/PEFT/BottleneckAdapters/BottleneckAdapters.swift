@@ -5,7 +5,7 @@ import PEFTTensor
 /// down-up networks inside each block, the up-projection starting at zero so a fresh adapter is the
 /// identity. They add compute at inference and do not merge.
 public enum BottleneckAdapters: PEFTMethod {
-    /// Wraps the layers the placement names, from the family's ``TransformerBlockLayout``, with adapter
+    /// Wraps the layers the placement names, from the family's `TransformerBlockLayout`, with adapter
     /// layers and adds the adapter to them.
     public static func apply(
         _ configuration: inout BottleneckConfiguration, in context: AdapterContext
