@@ -9,7 +9,7 @@ public enum TargetModules: Equatable, Sendable {
     case pattern(String)
     /// Every linear layer except the output head (`all-linear`).
     case allLinear
-    /// The model family's default for the method (`AdaptableModel/defaultTargetModules(for:)`).
+    /// The model family's default for the method (`AdaptableModel.defaultTargetModules(for:)`).
     case automatic
 
     /// Whether the module at `path` is named by this target (type checks happen elsewhere).
