@@ -15,7 +15,7 @@ warmup=${WARMUP:-3}
 rounds=${ROUNDS:-1}
 python=${PYTHON:-.venv/bin/python}
 results=${RESULTS:-Benchmarks/.build/training-results.jsonl}
-shapes=${SHAPES:-gpt2-tiny gpt2-small t5-small}
+shapes=${SHAPES:-gpt2-tiny gpt2-small t5-small llama-small}
 methods=${METHODS:-lora full}
 
 swift build -c release --package-path Benchmarks --product TrainingBenchmarks >&2
