@@ -2,7 +2,7 @@
 # Training-step throughput and peak memory of swift-peft beside PyTorch + Hugging Face PEFT: every
 # (shape, method) on both sides, each in its own process, then a Markdown side-by-side table.
 #
-#     Benchmarks/compare_training.sh            # from the repository root, about 6-10 minutes
+#     Benchmarks/compare_training.sh            # from the repository root, about 9-14 minutes
 #
 # Environment: STEPS (timed steps, default 5), WARMUP (default 3), ROUNDS (default 1; the table keeps
 # each configuration's fastest round), PYTHON (default .venv/bin/python), RESULTS (the JSON-lines file),
@@ -15,7 +15,7 @@ warmup=${WARMUP:-3}
 rounds=${ROUNDS:-1}
 python=${PYTHON:-.venv/bin/python}
 results=${RESULTS:-Benchmarks/.build/training-results.jsonl}
-shapes=${SHAPES:-gpt2-tiny gpt2-small t5-small}
+shapes=${SHAPES:-gpt2-tiny gpt2-small t5-small llama-small}
 methods=${METHODS:-lora full}
 
 swift build -c release --package-path Benchmarks --product TrainingBenchmarks >&2

@@ -3,7 +3,7 @@
 Same shapes, methods, FLOP count and JSON fields as the Swift side; one configuration per process so
 the peak resident set is its own:
 
-    .venv/bin/python Benchmarks/Peers/pytorch_peft.py <gpt2-tiny|gpt2-small|t5-small> <lora|full> [steps] [warm-up]
+    .venv/bin/python Benchmarks/Peers/pytorch_peft.py <gpt2-tiny|gpt2-small|t5-small|llama-small> <lora|full> [steps] [warm-up]
 """
 
 import json
@@ -29,6 +29,9 @@ SHAPES = {
     "gpt2-small": dict(family="gpt2", batch=4, length=128, vocab=50257, width=768, layers=12, heads=12),
     "t5-small": dict(family="t5", batch=8, length=64, vocab=32128, width=512, inner=512, ff=2048,
                      layers=6, heads=8),
+    # SmolLM2-135M's shape (issue 12), random weights.
+    "llama-small": dict(family="llama", batch=4, length=128, vocab=49152, width=576, ff=1536, layers=30,
+                        heads=9, kv_heads=3, rope_theta=100000.0, rms_norm_eps=1e-5, max_positions=8192),
 }
 
 
@@ -54,6 +57,14 @@ def step_flops(shape, method, rank=8):
             weights += product(c, 3 * c, adapted=True) + product(c, c)
             weights += product(c, 4 * c) + product(4 * c, c)
             attention += attention_products(c)
+    elif s["family"] == "llama":
+        head = c // s["heads"]
+        queries, keys_values, ff = s["heads"] * head, s["kv_heads"] * head, s["ff"]
+        for _ in range(s["layers"]):
+            weights += product(c, queries, True) + product(c, keys_values)  # q_proj, k_proj
+            weights += product(c, keys_values, True) + product(queries, c)  # v_proj, o_proj
+            weights += 2 * product(c, ff) + product(ff, c)  # gate_proj, up_proj, down_proj
+            attention += attention_products(queries)
     else:
         inner, ff = s["inner"], s["ff"]
         block = product(c, inner, True) + product(c, inner) + product(c, inner, True) + product(inner, c)
@@ -86,7 +97,8 @@ def measure_sgemm(size=2048, repetitions=5):
 
 def build(shape, method):
     """The model and a function computing the loss of batch `step`."""
-    from transformers import GPT2Config, GPT2LMHeadModel, T5Config, T5ForConditionalGeneration
+    from transformers import (GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM, T5Config,
+                              T5ForConditionalGeneration)
 
     s = SHAPES[shape]
     torch.manual_seed(1)
@@ -95,13 +107,27 @@ def build(shape, method):
     def random_tokens():
         return torch.randint(0, s["vocab"], (s["batch"], s["length"]), generator=generator)
 
-    # Transformers' default (sdpa for both families); ATTENTION=eager overrides it for comparison.
+    # Transformers' default (sdpa for all three families); ATTENTION=eager overrides it for comparison.
     options = {"attn_implementation": os.environ["ATTENTION"]} if "ATTENTION" in os.environ else {}
     if s["family"] == "gpt2":
         config = GPT2Config(vocab_size=s["vocab"], n_embd=s["width"], n_layer=s["layers"], n_head=s["heads"],
                             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **options)
         model = GPT2LMHeadModel(config)
         targets = ["c_attn"]
+
+        def loss_of(batch):
+            return model(input_ids=batch, labels=batch).loss
+
+        make_batch = random_tokens
+    elif s["family"] == "llama":
+        config = LlamaConfig(vocab_size=s["vocab"], hidden_size=s["width"], intermediate_size=s["ff"],
+                             num_hidden_layers=s["layers"], num_attention_heads=s["heads"],
+                             num_key_value_heads=s["kv_heads"], max_position_embeddings=s["max_positions"],
+                             rms_norm_eps=s["rms_norm_eps"],
+                             rope_parameters={"rope_type": "default", "rope_theta": s["rope_theta"]},
+                             tie_word_embeddings=True, attention_dropout=0.0, **options)
+        model = LlamaForCausalLM(config)
+        targets = ["q_proj", "v_proj"]
 
         def loss_of(batch):
             return model(input_ids=batch, labels=batch).loss

@@ -9,7 +9,7 @@ run (the script repeats a run when it exceeds 0.1). MFU is against the best 2048
 import json
 import sys
 
-SHAPES = ["gpt2-tiny", "gpt2-small", "t5-small"]
+SHAPES = ["gpt2-tiny", "gpt2-small", "t5-small", "llama-small"]
 METHODS = ["lora", "full"]
 
 

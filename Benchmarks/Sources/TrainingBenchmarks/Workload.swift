@@ -6,19 +6,22 @@ enum Shape: String, CaseIterable {
     case gpt2Tiny = "gpt2-tiny"
     case gpt2Small = "gpt2-small"
     case t5Small = "t5-small"
+    /// SmolLM2-135M's shape (issue 12): a Llama-family decoder with grouped-query attention.
+    case llamaSmall = "llama-small"
 
     var batchSize: Int {
         switch self {
         case .gpt2Tiny: 8
         case .gpt2Small: 4
         case .t5Small: 8
+        case .llamaSmall: 4
         }
     }
 
     /// Tokens per sequence (for T5, the encoder and the decoder length alike).
     var sequenceLength: Int {
         switch self {
-        case .gpt2Tiny, .gpt2Small: 128
+        case .gpt2Tiny, .gpt2Small, .llamaSmall: 128
         case .t5Small: 64
         }
     }
@@ -55,18 +58,36 @@ enum Shape: String, CaseIterable {
         }
     }
 
+    /// SmolLM2-135M's `config.json` values that shape the computation; weights are random.
+    var llamaConfiguration: LlamaConfiguration {
+        LlamaConfiguration {
+            $0.vocabularySize = 49152
+            $0.hiddenSize = 576
+            $0.intermediateSize = 1536
+            $0.layerCount = 30
+            $0.headCount = 9
+            $0.keyValueHeads = 3
+            $0.maximumPositions = 8192
+            $0.rmsNormEpsilon = 1e-5
+            $0.rope = RotaryEmbeddingParameters(theta: 100000)
+            $0.tieWordEmbeddings = true
+            $0.attentionDropout = 0
+        }
+    }
+
     /// The modules LoRA wraps: PEFT's defaults for the family.
     var loraTargets: [String] {
         switch self {
         case .gpt2Tiny, .gpt2Small: ["c_attn"]
         case .t5Small: ["q", "v"]
+        case .llamaSmall: ["q_proj", "v_proj"]
         }
     }
 
     /// Tokens processed per step; for T5, encoder plus decoder tokens.
     var tokensPerStep: Int {
         switch self {
-        case .gpt2Tiny, .gpt2Small: batchSize * sequenceLength
+        case .gpt2Tiny, .gpt2Small, .llamaSmall: batchSize * sequenceLength
         case .t5Small: 2 * batchSize * sequenceLength
         }
     }
@@ -141,6 +162,23 @@ struct StepFLOPs {
                 attention += 2 * attentionProducts(queries: length, keys: length, width: inner)
             }
             weights += product(width, c.vocabularySize, tokens: tokens)
+        case .llamaSmall:
+            let c = shape.llamaConfiguration
+            let (width, tokens) = (c.hiddenSize, batch * length)
+            let (queryWidth, keyValueWidth) = (
+                c.headCount * c.headDimension, c.keyValueHeadCount * c.headDimension
+            )
+            for _ in 0..<c.layerCount {
+                weights += product(width, queryWidth, tokens: tokens, adapted: true)  // q_proj
+                weights += product(width, keyValueWidth, tokens: tokens)  // k_proj
+                weights += product(width, keyValueWidth, tokens: tokens, adapted: true)  // v_proj
+                weights += product(queryWidth, width, tokens: tokens)  // o_proj
+                weights += 2 * product(width, c.intermediateSize, tokens: tokens)  // gate, up
+                weights += product(c.intermediateSize, width, tokens: tokens)  // down_proj
+                // Every query head attends: the shared key/value heads cost no fewer products.
+                attention += attentionProducts(queries: length, keys: length, width: queryWidth)
+            }
+            weights += product(width, c.vocabularySize, tokens: tokens)  // tied lm_head
         }
     }
 }

@@ -4,7 +4,7 @@
 //
 //     swift run -c release --package-path Benchmarks TrainingBenchmarks <shape> <method> [steps] [warm-up]
 //
-// shape: gpt2-tiny | gpt2-small | t5-small; method: lora | full.
+// shape: gpt2-tiny | gpt2-small | t5-small | llama-small; method: lora | full.
 import Foundation
 import PEFT
 
@@ -40,6 +40,15 @@ case .gpt2Tiny, .gpt2Small:
     }
     model = gpt2
     loss = { step in causalLanguageModelingLoss(logits: gpt2(batches[step]), labels: batches[step])
+    }
+case .llamaSmall:
+    let llama = LlamaForCausalLM(configuration: shape.llamaConfiguration, seed: 1)
+    let batches = (0..<warmUpSteps + timedSteps).map { _ in
+        randomTokens(vocabulary: llama.configuration.vocabularySize, using: &generator)
+    }
+    model = llama
+    loss = { step in
+        causalLanguageModelingLoss(logits: llama(batches[step]), labels: batches[step])
     }
 case .t5Small:
     let t5 = T5ForConditionalGeneration(configuration: shape.t5Configuration, seed: 1)
