@@ -6,9 +6,25 @@ import Testing
 
 @Suite("peft train --task-type seq-cls")
 struct SequenceClassificationTrainingTests {
-    /// A tiny random GPT-2 folder sized for the byte tokenizer.
-    func baseFolder(in root: URL) throws -> URL {
+    /// A tiny random causal language model folder of `family` (gpt2 or llama) sized for the byte
+    /// tokenizer.
+    func baseFolder(_ family: String, in root: URL) throws -> URL {
         let folder = root.appendingPathComponent("base")
+        if family == "llama" {
+            let model = LlamaForCausalLM(
+                configuration: LlamaConfiguration {
+                    $0.vocabularySize = ByteTokenizer().vocabularySize
+                    $0.hiddenSize = 32
+                    $0.intermediateSize = 64
+                    $0.layerCount = 2
+                    $0.headCount = 4
+                    $0.keyValueHeads = 2
+                    $0.maximumPositions = 16
+                    $0.initializerRange = 0.2
+                }, seed: 4)
+            try model.save(to: folder)
+            return folder
+        }
         let model = GPT2LMHeadModel(
             configuration: GPT2Configuration {
                 $0.vocabularySize = ByteTokenizer().vocabularySize
@@ -43,11 +59,13 @@ struct SequenceClassificationTrainingTests {
             try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
     }
 
-    @Test("A LoRA classifier learns a held-out task; its adapter is SEQ_CLS, saves score, reloads")
-    func learnsAndReloads() throws {
+    @Test(
+        "A LoRA classifier learns a held-out task; its adapter is SEQ_CLS, saves score, reloads",
+        arguments: ["gpt2", "llama"])
+    func learnsAndReloads(family: String) throws {
         let root = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        let base = try baseFolder(in: root)
+        let base = try baseFolder(family, in: root)
         let data = root.appendingPathComponent("train.jsonl")
         let rows = try writeData(704, to: data)
         let common = [
@@ -64,7 +82,7 @@ struct SequenceClassificationTrainingTests {
         #expect(trained.status == 0, "\(trained.standardError)")
         let start = try #require(try summary(untrained)["accuracy"] as? Double)
         let end = try #require(try summary(trained)["accuracy"] as? Double)
-        print("seq-cls held-out accuracy \(start) → \(end)")
+        print("\(family) seq-cls held-out accuracy \(start) → \(end)")
         #expect(end >= 0.9 && end > start + 0.2, "held-out accuracy \(start) → \(end)")
         #expect(trained.standardError.contains(#"0 = "no", 1 = "yes""#))
 
@@ -74,27 +92,45 @@ struct SequenceClassificationTrainingTests {
         #expect((configuration["modules_to_save"] as? [String])?.contains("score") == true)
 
         // The saved adapter reloads onto the folder's body and predicts the held-out rows as well.
-        let model = try GPT2ForSequenceClassification(contentsOf: base, labelCount: 2, seed: 99)
-        let peft = try PEFTModel.load(model, from: adapter)
-        peft.eval()
         let heldOut = Array(rows.suffix(64))
-        let tokenizer = ByteTokenizer()
-        let logits = withoutGradients {
-            heldOut.map { peft([tokenizer.encode($0.text)]).scalars }
-        }
+        let texts = heldOut.map(\.text)
+        let logits =
+            family == "llama"
+            ? try reloadedLogits(
+                LlamaForSequenceClassification(contentsOf: base, labelCount: 2, seed: 99),
+                adapter: adapter, texts: texts)
+            : try reloadedLogits(
+                GPT2ForSequenceClassification(contentsOf: base, labelCount: 2, seed: 99),
+                adapter: adapter, texts: texts)
         let correct = zip(heldOut, logits).filter { ($1[1] > $1[0] ? 1 : 0) == $0.label }.count
         #expect(Double(correct) / 64 == end)
         try export(
-            base: base, adapter: adapter, texts: heldOut.prefix(8).map(\.text), logits: logits)
+            family, base: base, adapter: adapter, texts: Array(texts.prefix(8)), logits: logits)
+    }
+
+    /// Each text's class logits, one unpadded row at a time, from `adapter` loaded on `model`.
+    func reloadedLogits<Base: SequenceClassifier & AdaptableModel>(
+        _ model: Base, adapter: URL, texts: [String]
+    ) throws -> [[Float]] {
+        let peft = try PEFTModel.load(model, from: adapter)
+        peft.eval()
+        let tokenizer = ByteTokenizer()
+        return withoutGradients {
+            texts.map {
+                peft.classificationLogits(DecoderInputs(tokenIDs: [tokenizer.encode($0)])).scalars
+            }
+        }
     }
 
     /// With `PEFT_EXPORT_DIR` set, leaves the base, the adapter and Swift's logits there for
     /// Scripts/fixtures/check_swift_adapters.py.
-    func export(base: URL, adapter: URL, texts: [String], logits: [[Float]]) throws {
+    func export(_ family: String, base: URL, adapter: URL, texts: [String], logits: [[Float]])
+        throws
+    {
         guard let directory = ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"] else { return }
         let root = URL(fileURLWithPath: directory)
-        let folder = root.appendingPathComponent("lora-gpt2-seq-cls-trained")
-        let baseCopy = root.appendingPathComponent("gpt2-seq-cls-trained-base")
+        let folder = root.appendingPathComponent("lora-\(family)-seq-cls-trained")
+        let baseCopy = root.appendingPathComponent("\(family)-seq-cls-trained-base")
         for url in [folder, baseCopy] { try? FileManager.default.removeItem(at: url) }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: adapter, to: folder)
