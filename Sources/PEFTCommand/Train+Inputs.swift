@@ -18,13 +18,18 @@ extension Train {
                 tokenizer == "byte" ? ByteTokenizer() : try modelTokenizer(for: loaded, in: folder)
             )
         }
+        return (GPT2LMHeadModel(configuration: randomConfiguration, seed: seed), ByteTokenizer())
+    }
+
+    /// The random GPT-2 of `--config`, sized for the byte tokenizer.
+    var randomConfiguration: GPT2Configuration {
         let (width, layers, heads, positions) =
             switch config {
             case "small": (768, 12, 12, 1024)
             case "micro": (32, 2, 2, 128)
             default: (256, 4, 4, 256)
             }
-        let configuration = GPT2Configuration {
+        return GPT2Configuration {
             $0.vocabularySize = ByteTokenizer().vocabularySize
             $0.maximumPositions = positions
             $0.embeddingSize = width
@@ -35,7 +40,6 @@ extension Train {
             $0.bosTokenID = ByteTokenizer.endOfSequence
             $0.eosTokenID = ByteTokenizer.endOfSequence
         }
-        return (GPT2LMHeadModel(configuration: configuration, seed: seed), ByteTokenizer())
     }
 
     /// The training and held-out examples: a built-in `--task`, or the `--data` lines with the
@@ -71,7 +75,7 @@ extension Train {
             base: base, method: method, rank: rank,
             alpha: alpha ?? TrainingMethod.defaultAlpha(rank: rank),
             targets: targets.map { $0.split(separator: ",").map(String.init) },
-            virtualTokens: virtualTokens,
+            virtualTokens: virtualTokens, taskType: isSequenceClassification ? "SEQ_CLS" : nil,
             resumingFrom: checkpoint.map { $0.appendingPathComponent("adapter") }
         ) {
             // Fisher scores on four shuffled calibration batches, 1% of the weights.

@@ -10,7 +10,10 @@ struct Train: ParsableCommand {
         discussion: """
             The data is JSON Lines with {"prompt": ..., "completion": ...} objects (the loss covers the \
             completion only), or {"input": ..., "target": ...} for an encoder-decoder; --task uses a \
-            built-in string task instead. Every --save-every steps, and at the end, OUT/checkpoint holds \
+            built-in string task instead. With --task-type seq-cls the lines are {"text": ..., \
+            "label": ...} (an integer class index, or a string mapped through the sorted set of \
+            names), the model gets a classification head with one class per label, and the held-out \
+            split reports accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
             the adapter, the optimizer state and the step, replaced atomically; --resume OUT continues \
             from it and reaches the same weights as an uninterrupted run with the same seed. The \
             summary's seconds_per_step times the training steps this process ran, and nothing else \
@@ -33,6 +36,11 @@ struct Train: ParsableCommand {
 
     @Option(name: .long, help: "A built-in task instead of --data: copy, flip, caps or yell.")
     var task: String?
+
+    @Option(
+        name: .customLong("task-type"),
+        help: "seq-cls: train a sequence classifier on --data's {text, label} lines.")
+    var taskType: String?
 
     @Option(name: .long, help: "lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit or none.")
     var method: TrainingMethod = .lora
@@ -80,6 +88,20 @@ struct Train: ParsableCommand {
         guard (data == nil) != (task == nil) else {
             throw ValidationError("give exactly one of --data and --task")
         }
+        if let taskType {
+            guard taskType == "seq-cls" else {
+                throw ValidationError("--task-type: only seq-cls is supported, got '\(taskType)'")
+            }
+            guard task == nil else {
+                throw ValidationError("--task-type seq-cls needs --data, not --task")
+            }
+            guard Self.sequenceClassificationMethods.contains(method) else {
+                throw ValidationError(
+                    "--task-type seq-cls trains an adapter: --method must be one of "
+                        + Self.sequenceClassificationMethods.map(\.rawValue).joined(separator: ", ")
+                )
+            }
+        }
         if let config, !["micro", "tiny", "small"].contains(config) {
             throw ValidationError("--config must be micro, tiny or small")
         }
@@ -94,8 +116,13 @@ struct Train: ParsableCommand {
     func run() throws {
         let outputFolder = URL(fileURLWithPath: out)
         let checkpointFolder = outputFolder.appendingPathComponent("checkpoint")
-        let (base, tokenizer) = try loadBase()
-        let examples = try loadExamples(isEncoderDecoder: base is T5ForConditionalGeneration)
+        let classification = isSequenceClassification ? try loadClassificationExamples() : nil
+        let (base, tokenizer) =
+            try classification.map { try loadClassifier(labelCount: $0.labelCount) }
+            ?? loadBase()
+        let examples =
+            try classification.map { (training: $0.training, heldOut: $0.heldOut) }
+            ?? loadExamples(isEncoderDecoder: base is T5ForConditionalGeneration)
         var state = TrainingState(step: 0, seed: seed, method: method.rawValue)
         var resumeFolder: URL?
         if let resume {
@@ -133,8 +160,13 @@ struct Train: ParsableCommand {
             loop.step()
             let step = loop.state.step
             if evalEvery > 0 && step % evalEvery == 0 {
-                let evaluation = loop.exactMatch(on: examples.heldOut)
-                printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
+                if prepared.isClassifier {
+                    let evaluation = loop.accuracy(on: examples.heldOut)
+                    printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
+                } else {
+                    let evaluation = loop.exactMatch(on: examples.heldOut)
+                    printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
+                }
                 prepared.train(true)
             }
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {

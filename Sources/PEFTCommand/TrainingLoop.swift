@@ -98,4 +98,10 @@ struct TrainingLoop {
     func exactMatch(on examples: [TextExample]) -> ExactMatchEvaluation {
         prepared.exactMatch(on: examples, tokenizer: tokenizer, maximumNewTokens: 24)
     }
+
+    /// Classification accuracy on `examples`; leaves the model in evaluation mode.
+    func accuracy(on examples: [TextExample]) -> ClassificationAccuracy {
+        prepared.classificationAccuracy(
+            on: examples, tokenizer: tokenizer, maximumLength: maximumLength)
+    }
 }

@@ -6,15 +6,10 @@ struct TrainingSummary {
     /// The values by key; `NSNull` where there is nothing to report.
     private(set) var values: [String: Any]
 
-    /// Evaluates the trained model on `heldOut` (exact match, loss, generation speed) and gathers
-    /// what `loop` measured.
+    /// Evaluates the trained model on `heldOut` (exact match, loss, generation speed; accuracy
+    /// and loss for a classifier) and gathers what `loop` measured.
     init(_ loop: TrainingLoop, heldOut: [TextExample], adapterFolder: URL) throws {
         let prepared = loop.prepared
-        let evaluation = loop.exactMatch(on: heldOut)
-        let evaluationLoss = prepared.heldOutLoss(
-            on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
-        let speed = try InferenceSpeed(
-            prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
         values = [
             "method": prepared.method.rawValue, "steps": loop.state.step,
             "trainable_parameters": prepared.trainableParameterCount,
@@ -22,13 +17,25 @@ struct TrainingSummary {
             // Over the steps this process trained, so a resumed run reports its own speed.
             "seconds_per_step": loop.timer.secondsPerStep ?? NSNull(),
             "final_loss": loop.curve.training.last.map { Double($0.loss) } ?? NSNull(),
-            "eval_loss": evaluationLoss.map { Double($0) } ?? NSNull(),
-            "exact_match": evaluation.accuracy,
-            "tokens_per_second": speed.unmerged,
-            "merged_tokens_per_second": speed.merged ?? NSNull(),
             "peak_resident_bytes": ProcessMemory.peakResidentBytes ?? 0,
             "adapter_bytes": folderSize(adapterFolder),
         ]
+        if prepared.isClassifier {
+            // A classifier generates nothing: accuracy replaces exact match and the speeds.
+            let evaluation = loop.accuracy(on: heldOut)
+            values["accuracy"] = evaluation.accuracy
+            values["eval_loss"] = evaluation.meanLoss.map { Double($0) } ?? NSNull()
+            return
+        }
+        let evaluation = loop.exactMatch(on: heldOut)
+        let evaluationLoss = prepared.heldOutLoss(
+            on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
+        let speed = try InferenceSpeed(
+            prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
+        values["eval_loss"] = evaluationLoss.map { Double($0) } ?? NSNull()
+        values["exact_match"] = evaluation.accuracy
+        values["tokens_per_second"] = speed.unmerged
+        values["merged_tokens_per_second"] = speed.merged ?? NSNull()
     }
 
     /// One JSON object, or `key: value` lines sorted by key.

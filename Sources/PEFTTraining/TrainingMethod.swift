@@ -72,6 +72,8 @@ public struct PreparedModel {
     let causal: (any CausalLanguageModel)?
     /// What runs an encoder-decoder model: the adapter's container, or the base itself.
     let seq2Seq: (any Seq2SeqLanguageModel)?
+    /// What runs a sequence classifier: the adapter's container, or the base itself.
+    let classifier: (any SequenceClassifier)?
     /// The method.
     public let method: TrainingMethod
     /// The entries BitFit or sensitivity-ranked selection trains, and the base values they started from.
@@ -79,16 +81,18 @@ public struct PreparedModel {
     private(set) var original: [String: Tensor] = [:]
 
     /// Applies `method` to `base`, or with `resumingFrom`, restores the adapter (or the weights) a
-    /// checkpoint saved, ready to train on.
+    /// checkpoint saved, ready to train on. `taskType` goes into the adapter's configuration
+    /// (`SEQ_CLS` makes PEFT train a classifier's head in full, as `modules_to_save`).
     public init(
         base: some AdaptableModel, method: TrainingMethod, rank: Int, alpha: Float,
-        targets: [String]?, virtualTokens: Int,
+        targets: [String]?, virtualTokens: Int, taskType: String? = nil,
         resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
     ) throws {
         self.base = base
         self.method = method
-        let configuration = method.configuration(
+        var configuration = method.configuration(
             rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens)
+        if let taskType { configuration?.taskType = taskType }
         if let checkpoint, configuration != nil {
             adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
         } else if let configuration {
@@ -98,6 +102,7 @@ public struct PreparedModel {
         }
         causal = adapter as? any CausalLanguageModel ?? base as? any CausalLanguageModel
         seq2Seq = adapter as? any Seq2SeqLanguageModel ?? base as? any Seq2SeqLanguageModel
+        classifier = adapter as? any SequenceClassifier ?? base as? any SequenceClassifier
         if adapter != nil { return }
         switch method {
         case .full:
@@ -162,7 +167,11 @@ public struct PreparedModel {
     /// path; called each step with a seed made from the run's and the step's, a resumed run draws
     /// the masks an uninterrupted one would.
     public func reseedDropouts(seed: UInt64) {
-        if let adapter { adapter.reseedDropouts(seed: seed) } else { base.reseedDropouts(seed: seed) }
+        if let adapter {
+            adapter.reseedDropouts(seed: seed)
+        } else {
+            base.reseedDropouts(seed: seed)
+        }
     }
 
     /// Switches the model (and a prompt encoder) between training and evaluation.
@@ -184,6 +193,10 @@ public struct PreparedModel {
     )
         -> (loss: Tensor, tokens: Int)
     {
+        if let classifier {
+            return classificationLoss(
+                classifier, examples, tokenizer: tokenizer, maximumLength: maximumLength)
+        }
         if let decoder = causal {
             let batch = CausalLanguageModelingBatch(
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
