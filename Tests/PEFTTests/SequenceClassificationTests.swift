@@ -104,4 +104,18 @@ struct SequenceClassificationTests {
         #expect(file.tensorNames.contains("base_model.model.score.weight"))
         try peft.withAdaptersDisabled { #expect(model.score.weight.scalars == headBefore) }
     }
+
+    @Test("A prompt-tuning SEQ_CLS adapter records and trains the score head as PEFT does")
+    func promptTuningHead() throws {
+        let model = try GPT2ForSequenceClassification(
+            contentsOf: ParityFixture.folder("gpt2-tiny-seq-cls"))
+        var configuration = PromptTuningConfiguration(virtualTokens: 2)
+        configuration.taskType = "SEQ_CLS"
+        let peft = try PEFTModel(model, configuration: configuration)
+        #expect(peft.configurations["default"]?.modulesToSave == ["classifier", "score"])
+        #expect(model.score.$weight.isTrainable)
+        let data = try AdapterConfigurationFile.encode(peft.configurations["default"]!)
+        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        #expect(json?["modules_to_save"] as? [String] == ["classifier", "score"])
+    }
 }

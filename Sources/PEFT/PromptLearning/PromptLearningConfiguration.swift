@@ -28,6 +28,8 @@ public struct PromptLearningSettings: Equatable, Sendable {
     public var taskType: String? = nil
     /// `base_model_name_or_path`.
     public var baseModelNameOrPath: String? = nil
+    /// `modules_to_save`: for `SEQ_CLS`, the classification head, which trains in full.
+    public var modulesToSave: [String]? = nil
 
     /// Default settings with `P` virtual tokens.
     public init(virtualTokenCount: Int = 20) {
@@ -47,6 +49,8 @@ public struct PromptLearningSettings: Equatable, Sendable {
         taskType = try container.decodeIfPresent(String.self, forKey: JSONKey("task_type"))
         baseModelNameOrPath = try container.decodeIfPresent(
             String.self, forKey: JSONKey("base_model_name_or_path"))
+        modulesToSave = try container.decodeIfPresent(
+            [String].self, forKey: JSONKey("modules_to_save"))
         guard virtualTokenCount > 0 else {
             throw AdapterError.invalidConfiguration(
                 key: "num_virtual_tokens", reason: "must be positive")
@@ -67,7 +71,7 @@ public struct PromptLearningSettings: Equatable, Sendable {
         try container.encode("swift-peft", forKey: JSONKey("peft_version"))
         try container.encodeNil(forKey: JSONKey("revision"))
         try container.encodeNil(forKey: JSONKey("auto_mapping"))
-        try container.encodeNil(forKey: JSONKey("modules_to_save"))
+        try container.encode(modulesToSave, forKey: JSONKey("modules_to_save"))
     }
 
     /// Fills the model-shaped values from the model, checking any already set.
@@ -105,6 +109,12 @@ extension PromptLearningConfiguration {
     public var baseModelNameOrPath: String? {
         get { settings.baseModelNameOrPath }
         set { settings.baseModelNameOrPath = newValue }
+    }
+
+    /// `modules_to_save`.
+    public var modulesToSave: [String]? {
+        get { settings.modulesToSave }
+        set { settings.modulesToSave = newValue }
     }
 }
 
