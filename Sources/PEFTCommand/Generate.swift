@@ -44,7 +44,6 @@ struct Generate: ParsableCommand {
         generation.topK = topK
         generation.topP = topP
         generation.seed = seed
-        generation.stopTokenIDs = loaded.stopTokenIDs
         let tokenizer = try modelTokenizer(for: loaded, in: folder)
         let ids = tokenizer.encode(prompt)
         guard !ids.isEmpty else {

@@ -38,10 +38,10 @@ struct TokenSampler {
     var generator: RandomGenerator
     let stopTokens: Set<Int>
 
-    init(options: GenerationOptions, endOfSequence: Int?) {
+    init(options: GenerationOptions, endOfSequence: Set<Int>) {
         self.options = options
         generator = RandomGenerator(seed: options.seed)
-        stopTokens = options.stopTokenIDs ?? Set([endOfSequence].compactMap { $0 })
+        stopTokens = options.stopTokenIDs ?? endOfSequence
     }
 
     mutating func next(logits row: [Float], generatedCount: Int) -> Int {
@@ -100,7 +100,7 @@ extension CausalLanguageModel {
         prefixes: [AttentionPrefix]? = nil
     ) -> [Int] {
         withoutGradients {
-            var sampler = TokenSampler(options: options, endOfSequence: endOfSequenceTokenID)
+            var sampler = TokenSampler(options: options, endOfSequence: endOfSequenceTokenIDs)
             let cache = options.usesCache ? makeCache() : nil
             let prefixLength = prefixes?.first?.length ?? 0
             var generated: [Int] = []
@@ -140,7 +140,7 @@ extension Seq2SeqLanguageModel {
         prefixes: [AttentionPrefix]? = nil
     ) -> [Int] {
         withoutGradients {
-            var sampler = TokenSampler(options: options, endOfSequence: endOfSequenceTokenID)
+            var sampler = TokenSampler(options: options, endOfSequence: endOfSequenceTokenIDs)
             let encoded = encode(input)
             let cache = options.usesCache ? makeCache() : nil
             var sequence = [decoderStartTokenID]

@@ -13,6 +13,8 @@ public protocol CausalLanguageModel: AnyObject {
     var maximumLength: Int { get }
     /// The end-of-sequence token id, if any.
     var endOfSequenceTokenID: Int? { get }
+    /// Every token id that ends a generation (`eos_token_id` may list several).
+    var endOfSequenceTokenIDs: Set<Int> { get }
 }
 
 /// An encoder-decoder language model that generation can drive: T5, or a PEFT-wrapped one.
@@ -29,6 +31,8 @@ public protocol Seq2SeqLanguageModel: AnyObject {
     var decoderStartTokenID: Int { get }
     /// The end-of-sequence token id, if any.
     var endOfSequenceTokenID: Int? { get }
+    /// Every token id that ends a generation (`eos_token_id` may list several).
+    var endOfSequenceTokenIDs: Set<Int> { get }
 }
 
 extension GPT2LMHeadModel: CausalLanguageModel {
@@ -63,4 +67,14 @@ extension T5ForConditionalGeneration: Seq2SeqLanguageModel {
 
     /// `eos_token_id`.
     public var endOfSequenceTokenID: Int? { configuration.eosTokenID }
+}
+
+extension CausalLanguageModel {
+    /// The one end-of-sequence token, for families whose `eos_token_id` is a single id.
+    public var endOfSequenceTokenIDs: Set<Int> { Set([endOfSequenceTokenID].compactMap { $0 }) }
+}
+
+extension Seq2SeqLanguageModel {
+    /// The one end-of-sequence token.
+    public var endOfSequenceTokenIDs: Set<Int> { Set([endOfSequenceTokenID].compactMap { $0 }) }
 }

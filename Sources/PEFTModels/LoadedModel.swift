@@ -51,15 +51,6 @@ public enum LoadedModel {
         return nil
     }
 
-    /// Every token id that ends a generation (`eos_token_id` may list several).
-    public var stopTokenIDs: Set<Int> {
-        switch self {
-        case .gpt2(let model): Set(model.configuration.eosTokenID.map { [$0] } ?? [])
-        case .t5(let model): [model.configuration.eosTokenID]
-        case .llama(let model): model.endOfSequenceTokenIDs
-        }
-    }
-
     /// Saves the model as a Hugging Face folder.
     public func save(to folder: URL) throws {
         switch self {

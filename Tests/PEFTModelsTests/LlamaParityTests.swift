@@ -43,7 +43,6 @@ struct LlamaParityTests {
         let expected = (generation["new_tokens"] as! [[Int]])[0]
         var options = GenerationOptions(maximumNewTokens: expected.count)
         options.minimumNewTokens = generation["min_new_tokens"] as! Int
-        options.stopTokenIDs = model.endOfSequenceTokenIDs
         #expect(Set(generation["eos_token_id"] as! [Int]) == model.endOfSequenceTokenIDs)
         #expect(model.generate(prompt: prompt, options: options) == expected)
         options.usesCache = false
@@ -90,5 +89,33 @@ struct LlamaParityTests {
             let third = model(DecoderInputs(tokenIDs: [Array(tokens[0][5...])], cache: cache))
             expectClose(concatenate([first, second, third], alongAxis: 1), full, tolerance: 1e-5)
         }
+    }
+
+    @Test("Generation stops at any eos_token_id of a list, not only the first")
+    func everyEndOfSequenceStops() throws {
+        func model(eos: [Int]) -> LlamaForCausalLM {
+            let model = LlamaForCausalLM(
+                configuration: LlamaConfiguration {
+                    $0.vocabularySize = 40
+                    $0.hiddenSize = 16
+                    $0.intermediateSize = 32
+                    $0.layerCount = 1
+                    $0.headCount = 2
+                    $0.maximumPositions = 32
+                    $0.initializerRange = 0.5
+                    $0.eosTokenIDs = eos
+                }, seed: 4)
+            model.eval()
+            return model
+        }
+        var unstopped = GenerationOptions(maximumNewTokens: 6)
+        unstopped.stopTokenIDs = []
+        let free = model(eos: [39]).generate(prompt: [1, 2, 3], options: unstopped)
+        let stopAt = free[2]
+        let firstIndex = free.firstIndex(of: stopAt)!
+        // The second id of the list is a token the model generates: it must end the generation.
+        let stopped = model(eos: [39, stopAt]).generate(
+            prompt: [1, 2, 3], options: GenerationOptions(maximumNewTokens: 6))
+        #expect(stopped == Array(free.prefix(firstIndex + 1)), "free \(free), stopped \(stopped)")
     }
 }

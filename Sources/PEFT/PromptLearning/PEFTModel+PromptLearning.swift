@@ -80,6 +80,9 @@ extension PEFTModel: CausalLanguageModel where Base: CausalLanguageModel {
 
     /// The base's end-of-sequence token.
     public var endOfSequenceTokenID: Int? { base.endOfSequenceTokenID }
+
+    /// The base's end-of-sequence tokens.
+    public var endOfSequenceTokenIDs: Set<Int> { base.endOfSequenceTokenIDs }
 }
 
 extension PEFTModel: Seq2SeqLanguageModel where Base: Seq2SeqLanguageModel {
@@ -133,4 +136,7 @@ extension PEFTModel: Seq2SeqLanguageModel where Base: Seq2SeqLanguageModel {
 
     /// The base's end-of-sequence token.
     public var endOfSequenceTokenID: Int? { base.endOfSequenceTokenID }
+
+    /// The base's end-of-sequence tokens.
+    public var endOfSequenceTokenIDs: Set<Int> { base.endOfSequenceTokenIDs }
 }

@@ -21,7 +21,7 @@ public enum SelectiveTuning: PEFTMethod {
                     "a SELECTIVE adapter comes from its folder (PEFTModel.load); make a selection with ParameterSelection"
             )
         }
-        return AdapterAttachment(sharedModule: SelectiveEdit(model: context.model))
+        return AdapterAttachment(sharedModule: SelectiveEdit())
     }
 
     /// The deltas live in the folder's own layout, not as tensors of the model.
@@ -72,7 +72,7 @@ final class SelectiveEdit: Module, BaseWeightEdit {
     private var tuned: [Tensor] = []
     private(set) var isApplied = true
 
-    init(model: Module) { super.init() }
+    override init() { super.init() }
 
     func record(
         selection: ParameterSelection,

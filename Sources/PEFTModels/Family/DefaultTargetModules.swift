@@ -12,7 +12,7 @@ public struct DefaultTargetModules: Sendable, Equatable {
 
     /// The `peft_type`s whose tables are LoRA's.
     public static let typesSharingLoRATargets: Set<String> = [
-        "LORA", "LOHA", "LOKR", "ADALORA", "OFT", "BOFT", "VERA", "FOURIERFT", "HRA",
+        "LORA", "LOHA", "LOKR", "ADALORA", "OFT", "VERA",
     ]
 
     /// A row.

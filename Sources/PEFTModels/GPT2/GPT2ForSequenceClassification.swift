@@ -4,7 +4,7 @@ import PEFTTensor
 
 /// GPT-2 with a classification head: the body, then a bias-free `score` projection `[labels, C]` of
 /// each row's last real token, as `transformers`' `GPT2ForSequenceClassification`.
-public final class GPT2ForSequenceClassification: Module, SequenceClassifier {
+public final class GPT2ForSequenceClassification: Module, ScoreHeadClassifier {
     /// The transformer body, key `transformer`.
     @Child(key: "transformer") public var transformer: GPT2Model
     /// The head `[labels, C]`, key `score`.
@@ -45,10 +45,8 @@ public final class GPT2ForSequenceClassification: Module, SequenceClassifier {
         }
         let configuration = try checkpoint.decodeConfiguration(GPT2Configuration.self)
         try configuration.validate(file: checkpoint.configurationPath)
-        var classification = try checkpoint.decodeConfiguration(
-            SequenceClassificationSettings.self)
-        if let labelCount { classification.labelCount = labelCount }
-        try classification.validate(file: checkpoint.configurationPath)
+        let classification = try SequenceClassificationSettings(
+            checkpoint: checkpoint, labelCount: labelCount)
         self.init(configuration: configuration, classification: classification, seed: seed)
         let weights = try checkpoint.weights()
         let hasHead = weights.tensorNames.contains("score.weight")
@@ -64,16 +62,8 @@ public final class GPT2ForSequenceClassification: Module, SequenceClassifier {
         }
     }
 
-    /// Class logits `[B, labels]` at each row's last real token.
-    public func classificationLogits(_ inputs: DecoderInputs) -> Tensor {
-        let hidden = transformer(inputs)
-        return score(gatherPositions(hidden, pooledPositions(of: inputs, padTokenID: padTokenID)))
-    }
-
-    /// Class logits for a batch of token ids.
-    public func callAsFunction(_ tokenIDs: [[Int]], attentionMask: [[Int]]? = nil) -> Tensor {
-        classificationLogits(DecoderInputs(tokenIDs: tokenIDs, attentionMask: attentionMask))
-    }
+    /// The body's final hidden states.
+    public func hiddenStates(_ inputs: DecoderInputs) -> Tensor { transformer(inputs) }
 
     /// Token embeddings `[B, T, C]`.
     public func embed(_ tokenIDs: [[Int]]) -> Tensor {
@@ -81,11 +71,6 @@ public final class GPT2ForSequenceClassification: Module, SequenceClassifier {
             tokenIDs.flatMap { $0 }, shape: [tokenIDs.count, tokenIDs.first?.count ?? 0])
     }
 
-    /// The number of classes.
-    public var labelCount: Int { classification.labelCount }
-
-    /// `pad_token_id`.
-    public var padTokenID: Int? { classification.padTokenID }
 }
 
 extension GPT2ForSequenceClassification: AdaptableModelWithTargetTable {

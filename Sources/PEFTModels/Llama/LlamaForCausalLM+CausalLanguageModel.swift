@@ -20,6 +20,6 @@ extension LlamaForCausalLM: CausalLanguageModel {
     /// The first `eos_token_id`; ``endOfSequenceTokenIDs`` lists them all.
     public var endOfSequenceTokenID: Int? { configuration.eosTokenID }
 
-    /// Every `eos_token_id` (Llama 3 instruct models list several), for `GenerationOptions.stopTokenIDs`.
+    /// Every `eos_token_id` (Llama 3 instruct models list several); generation stops at any of them.
     public var endOfSequenceTokenIDs: Set<Int> { Set(configuration.eosTokenIDs) }
 }

@@ -5,7 +5,7 @@ import PEFTTensor
 /// A Llama-family decoder with a classification head: the body, then a bias-free `score`
 /// projection `[labels, C]` of each row's last real token, as `transformers`'
 /// `LlamaForSequenceClassification` (and its Mistral and Qwen siblings) builds it.
-public final class LlamaForSequenceClassification: Module, SequenceClassifier {
+public final class LlamaForSequenceClassification: Module, ScoreHeadClassifier {
     /// The body, key `model`.
     @Child(key: "model") public var model: LlamaModel
     /// The head `[labels, C]`, key `score`.
@@ -47,10 +47,8 @@ public final class LlamaForSequenceClassification: Module, SequenceClassifier {
         }
         let configuration = try checkpoint.decodeConfiguration(LlamaConfiguration.self)
         try configuration.validate(file: checkpoint.configurationPath)
-        var classification = try checkpoint.decodeConfiguration(
-            SequenceClassificationSettings.self)
-        if let labelCount { classification.labelCount = labelCount }
-        try classification.validate(file: checkpoint.configurationPath)
+        let classification = try SequenceClassificationSettings(
+            checkpoint: checkpoint, labelCount: labelCount)
         // Opened before the model is allocated, so a folder without weights fails at once.
         let weights = try checkpoint.weights()
         self.init(configuration: configuration, classification: classification, seed: seed)
@@ -72,16 +70,8 @@ public final class LlamaForSequenceClassification: Module, SequenceClassifier {
         }
     }
 
-    /// Class logits `[B, labels]` at each row's last real token.
-    public func classificationLogits(_ inputs: DecoderInputs) -> Tensor {
-        let hidden = model(inputs)
-        return score(gatherPositions(hidden, pooledPositions(of: inputs, padTokenID: padTokenID)))
-    }
-
-    /// Class logits for a batch of token ids.
-    public func callAsFunction(_ tokenIDs: [[Int]], attentionMask: [[Int]]? = nil) -> Tensor {
-        classificationLogits(DecoderInputs(tokenIDs: tokenIDs, attentionMask: attentionMask))
-    }
+    /// The body's final hidden states.
+    public func hiddenStates(_ inputs: DecoderInputs) -> Tensor { model(inputs) }
 
     /// Token embeddings `[B, T, C]`.
     public func embed(_ tokenIDs: [[Int]]) -> Tensor {
@@ -89,9 +79,4 @@ public final class LlamaForSequenceClassification: Module, SequenceClassifier {
             tokenIDs.flatMap { $0 }, shape: [tokenIDs.count, tokenIDs.first?.count ?? 0])
     }
 
-    /// The number of classes.
-    public var labelCount: Int { classification.labelCount }
-
-    /// `pad_token_id`.
-    public var padTokenID: Int? { classification.padTokenID }
 }
