@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "PEFTTensor", targets: ["PEFTTensor"]),
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
         .library(name: "PEFTModels", targets: ["PEFTModels"]),
+        .library(name: "PEFTDistributed", targets: ["PEFTDistributed"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
         .executable(name: "gpt-finetuning", targets: ["GPTFineTuning"]),
         .executable(name: "t5-finetuning", targets: ["T5FineTuning"]),
@@ -25,6 +26,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
 
+        // Open MPI's calls, resolved with dlopen at run time: nothing of MPI is needed to build.
+        .target(name: "CPEFTMPI", linkerSettings: [.linkedLibrary("dl")]),
+
         // MARK: Libraries
 
         .target(name: "PEFTTensor", dependencies: ["CPEFTBLAS"]),
@@ -33,31 +37,47 @@ let package = Package(
         .target(name: "PEFTNN", dependencies: ["PEFTTensor", "PEFTSafeTensors"]),
         .target(name: "PEFTTokenizers", dependencies: ["PEFTJSON"]),
         .target(name: "PEFTModels", dependencies: ["PEFTNN", "PEFTTokenizers"]),
-        .target(name: "PEFT", dependencies: ["PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers"]),
+        .target(
+            name: "PEFT",
+            dependencies: [
+                "PEFTTensor", "PEFTSafeTensors", "PEFTNN", "PEFTModels", "PEFTTokenizers",
+            ]),
 
+        .target(name: "PEFTDistributed", dependencies: ["PEFTNN", "CPEFTMPI"]),
         .target(name: "PEFTTraining", dependencies: ["PEFT"]),
         .target(
             name: "PEFTTrainingOptions",
-            dependencies: ["PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "PEFTTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         // MARK: Command line
 
         .executableTarget(
             name: "PEFTCommand",
-            dependencies: ["PEFT", "PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "PEFT", "PEFTTraining", "PEFTTrainingOptions", "PEFTDistributed",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         // MARK: Examples
 
         .executableTarget(
             name: "GPTFineTuning",
-            dependencies: ["PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "PEFTTraining", "PEFTTrainingOptions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/GPTFineTuning"
         ),
         .executableTarget(
             name: "T5FineTuning",
-            dependencies: ["PEFTTraining", "PEFTTrainingOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "PEFTTraining", "PEFTTrainingOptions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Examples/T5FineTuning"
         ),
 
@@ -74,6 +94,8 @@ let package = Package(
         .testTarget(name: "PEFTModelsTests", dependencies: ["PEFTModels", "PEFTTestSupport"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "PEFTTestSupport"]),
         .testTarget(name: "PEFTTrainingTests", dependencies: ["PEFTTraining", "PEFTTestSupport"]),
+        .testTarget(
+            name: "PEFTDistributedTests", dependencies: ["PEFTDistributed", "PEFTTestSupport"]),
         .testTarget(
             name: "PEFTCommandTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PEFTDistributed
 import PEFTTraining
 import PEFTTrainingOptions
 
@@ -18,6 +19,11 @@ struct Train: ParsableCommand {
             from it and reaches the same weights as an uninterrupted run with the same seed. The \
             summary's seconds_per_step times the training steps this process ran, and nothing else \
             (not evaluation, checkpoints or the speed probe).
+
+            Under Open MPI's mpirun (mpirun -np N peft train ...) the run is data-parallel: \
+            --batch-size stays the global batch (N must divide it), each rank computes its share, \
+            only the trainable parameters' gradients are averaged across ranks, and rank 0 alone \
+            prints and writes; the result equals a single-process run with the same arguments.
             """)
 
     @Option(name: .long, help: "A Hugging Face model folder with its tokenizer.")
@@ -57,7 +63,10 @@ struct Train: ParsableCommand {
     var virtualTokens = 10
     @Option(name: .long, help: "Peak learning rate (default: the method's).") var lr: Float?
     @Option(name: .long, help: "Optimizer steps.") var steps = 100
-    @Option(name: .customLong("batch-size"), help: "Examples per micro-batch.") var batchSize = 8
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Examples per micro-batch, over all ranks when run under mpirun.")
+    var batchSize = 8
     @Option(name: .customLong("grad-accum"), help: "Micro-batches per optimizer step.")
     var gradientAccumulation = 1
     @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (0: at the end only).")
@@ -114,6 +123,20 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let group = try ProcessGroups.current()
+        do {
+            try train(in: group)
+            try group.finish()
+        } catch let error where group.size > 1 {
+            // One rank failing alone would leave the others blocked in a collective call for ever.
+            printToStandardError("rank \(group.rank): " + Self.fullMessage(for: error))
+            (group as? MPIProcessGroup)?.abort(code: 1)
+            throw error
+        }
+    }
+
+    private func train(in group: any ProcessGroup) throws {
+        _ = try group.shard(ofBatch: batchSize)
         let outputFolder = URL(fileURLWithPath: out)
         let checkpointFolder = outputFolder.appendingPathComponent("checkpoint")
         let classification = isSequenceClassification ? try loadClassificationExamples() : nil
@@ -138,7 +161,7 @@ struct Train: ParsableCommand {
         }
         let prepared = try prepare(
             base, tokenizer: tokenizer, examples: examples.training, resumingFrom: resumeFolder)
-        if let selection = prepared.selection {
+        if let selection = prepared.selection, group.isMainProcess {
             // Which layers the ranking (or BitFit) chose.
             printToStandardError("\(selection.report)")
         }
@@ -146,20 +169,21 @@ struct Train: ParsableCommand {
             prepared, tokenizer: tokenizer, examples: examples.training, state: state,
             totalSteps: steps, batchSize: batchSize, gradientAccumulation: gradientAccumulation,
             learningRate: lr ?? method.defaultLearningRate, maximumLength: maximumLength,
-            resumingFrom: resumeFolder)
+            resumingFrom: resumeFolder, group: group)
         prepared.train(true)
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.
             if let stopAfter, loop.state.step >= stopAfter {
                 try loop.saveCheckpoint(to: checkpointFolder)
+                guard group.isMainProcess else { return }
                 printToStandardError(
                     "stopped after step \(loop.state.step); resume with --resume \(out)")
                 return
             }
             guard loop.state.step < steps else { break }
-            loop.step()
+            try loop.step()
             let step = loop.state.step
-            if evalEvery > 0 && step % evalEvery == 0 {
+            if evalEvery > 0 && step % evalEvery == 0 && group.isMainProcess {
                 if prepared.isClassifier {
                     let evaluation = loop.accuracy(on: examples.heldOut)
                     printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
@@ -174,6 +198,7 @@ struct Train: ParsableCommand {
             }
         }
         try loop.saveCheckpoint(to: checkpointFolder)
+        guard group.isMainProcess else { return }
         let adapterFolder = outputFolder.appendingPathComponent("adapter")
         try prepared.save(to: adapterFolder)
         try loop.curve.write(to: outputFolder.appendingPathComponent(LossCurve.fileName))

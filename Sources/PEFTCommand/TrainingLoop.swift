@@ -1,9 +1,14 @@
 import Foundation
+import PEFTDistributed
 import PEFTTraining
 
 /// `peft train`'s optimizer loop: micro-batches accumulated into one step, the gradient norm
 /// clipped at 1, a cosine schedule with warmup, and checkpoints from which a resumed run reaches
 /// the same weights as an uninterrupted one.
+///
+/// Under `mpirun` every rank draws the same global batches and computes its own rows of each; the
+/// adapter's gradients are averaged across the ranks before clipping, so every rank takes the same
+/// step, the one a single process would take on the whole batch.
 struct TrainingLoop {
     let prepared: PreparedModel
     let tokenizer: any Tokenizer
@@ -18,6 +23,9 @@ struct TrainingLoop {
     /// The steps alone: evaluation, checkpoints and speed probes between them are not training.
     private(set) var timer = StepTimer()
     private let parameters: [Parameter]
+    /// The processes training together, and what keeps their trainable parameters in step.
+    let parallel: DataParallel
+    var group: any ProcessGroup { parallel.group }
     private let schedule: LearningRateSchedule
     private var batches: ShuffledBatches
     private var reporter: ProgressReporter
@@ -27,7 +35,8 @@ struct TrainingLoop {
     init(
         _ prepared: PreparedModel, tokenizer: any Tokenizer, examples: [TextExample],
         state: TrainingState, totalSteps: Int, batchSize: Int, gradientAccumulation: Int,
-        learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?
+        learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?,
+        group: any ProcessGroup = SingleProcessGroup()
     ) throws {
         self.prepared = prepared
         self.tokenizer = tokenizer
@@ -42,11 +51,15 @@ struct TrainingLoop {
                 from: checkpoint.appendingPathComponent("optimizer.safetensors"),
                 parameterNames: prepared.optimizerParameterNames)
         }
+        parallel = DataParallel(group: group, parameters: parameters)
+        // Equal already when every rank seeded alike; broadcast so that nothing else can differ.
+        try parallel.broadcastParameters()
         schedule = .cosine(warmupSteps: max(1, totalSteps / 10), totalSteps: totalSteps)
         batches = ShuffledBatches(examples, batchSize: batchSize, seed: state.seed)
         for _ in 0..<(state.step * gradientAccumulation) { _ = batches.next() }  // already seen
         reporter = ProgressReporter(
-            label: "train", totalSteps: totalSteps, every: max(1, totalSteps / 20))
+            label: "train", totalSteps: totalSteps, every: max(1, totalSteps / 20),
+            isSilent: !group.isMainProcess)
         curve = LossCurve(title: "\(state.method) training loss")
     }
 
@@ -54,20 +67,40 @@ struct TrainingLoop {
     var isTraining: Bool { !parameters.isEmpty }
 
     /// One optimizer step over `gradientAccumulation` micro-batches, timed.
-    mutating func step() {
+    mutating func step() throws {
         let completed = state.step
         let stepStart = timer.now
-        // Dropout masks depend only on the seed and the step, so a resumed run draws the same.
-        prepared.reseedDropouts(seed: state.seed &* 1_000_003 &+ UInt64(completed))
+        // Dropout masks depend only on the seed, the step and the rank, so a resumed run draws the
+        // same. Each rank draws its own masks over its own rows: a data-parallel run with dropout is
+        // the single-process run in distribution, not bit for bit (without dropout it is the same).
+        prepared.reseedDropouts(
+            seed: state.seed &* 1_000_003 &+ UInt64(completed) &+ UInt64(group.rank) &* 0x9E37_79B9)
         var stepLoss: Float = 0
         var tokens = 0
         for _ in 0..<gradientAccumulation {
+            let batch = batches.next()!
             let measured = prepared.measuredLoss(
-                batches.next()!, tokenizer: tokenizer, maximumLength: maximumLength)
-            let loss = measured.loss * (1 / Float(gradientAccumulation))
+                Array(batch[try group.shard(ofBatch: batch.count)]), tokenizer: tokenizer,
+                maximumLength: maximumLength)
+            // Each rank's mean, weighted by its share of the batch's loss terms: the ranks' average
+            // gradient is then the gradient of the whole batch's mean (exactly 1 in one process).
+            var weight: Float = 1
+            if group.size > 1 {
+                let global = try group.sum([Double(measured.lossTerms), Double(measured.tokens)])
+                weight = Float(Double(group.size) * Double(measured.lossTerms) / global[0])
+                tokens += Int(global[1])
+            } else {
+                tokens += measured.tokens
+            }
+            let loss = measured.loss * (weight / Float(gradientAccumulation))
+            // A rank whose rows carry no loss adds nothing (its mean would be 0/0).
+            guard group.size == 1 || measured.lossTerms > 0 else { continue }
             stepLoss += loss.scalar
-            tokens += measured.tokens
             loss.backward()
+        }
+        try parallel.averageGradients()
+        if group.size > 1 {
+            stepLoss = Float(try group.sum([Double(stepLoss)])[0]) / Float(group.size)
         }
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.learningRate = schedule.learningRate(atStep: completed, base: peakLearningRate)
@@ -82,7 +115,10 @@ struct TrainingLoop {
 
     /// Replaces `folder` atomically with the adapter (or the weights), the optimizer's state and
     /// the position.
+    /// Under MPI only rank 0 writes; the others wait until the checkpoint is complete.
     func saveCheckpoint(to folder: URL) throws {
+        defer { try? group.barrier() }
+        guard group.isMainProcess else { return }
         try CheckpointDirectory.replace(folder) { temporary in
             try prepared.save(to: temporary.appendingPathComponent("adapter"))
             if !parameters.isEmpty {

@@ -19,6 +19,9 @@ struct TrainingSummary {
             "final_loss": loop.curve.training.last.map { Double($0.loss) } ?? NSNull(),
             "peak_resident_bytes": ProcessMemory.peakResidentBytes ?? 0,
             "adapter_bytes": folderSize(adapterFolder),
+            // The processes that trained together (mpirun -np N), and what crossed between them.
+            "world_size": loop.group.size,
+            "all_reduced_floats_per_step": loop.group.size > 1 ? loop.parallel.elementsPerStep : 0,
         ]
         if prepared.isClassifier {
             // A classifier generates nothing: accuracy replaces exact match and the speeds.

@@ -35,6 +35,9 @@ public final class Parameter: @unchecked Sendable {
     /// Drops the accumulated gradient and its buffer.
     public func zeroGradient() { value.zeroGradient() }
 
+    /// Replaces the accumulated gradient (same shape) of a trainable parameter.
+    public func replaceGradient(with gradient: Tensor) { value.replaceGradient(with: gradient) }
+
     /// Replaces the value with `newValue` (same shape), keeping whether the parameter trains and
     /// dropping any gradient.
     public func assign(_ newValue: Tensor) {

@@ -8,13 +8,16 @@ extension PreparedModel {
     func classificationLoss(
         _ classifier: any SequenceClassifier, _ examples: [TextExample], tokenizer: any Tokenizer,
         maximumLength: Int
-    ) -> (loss: Tensor, tokens: Int) {
+    ) -> (loss: Tensor, tokens: Int, lossTerms: Int) {
         let batch = SequenceClassificationBatch(
             examples: examples, tokenizer: tokenizer, padTokenID: classifier.padTokenID,
             maximumLength: maximumLength)
         let logits = classifier.classificationLogits(
             DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
-        return (sequenceClassificationLoss(logits: logits, labels: batch.labels), batch.tokenCount)
+        return (
+            sequenceClassificationLoss(logits: logits, labels: batch.labels), batch.tokenCount,
+            examples.count
+        )
     }
 
     /// Accuracy and mean loss on `examples`, in batches of 32, without gradients; leaves the model

@@ -16,6 +16,8 @@ public struct ProgressReporter {
     public var totalSteps: Int
     /// Print every this many steps (and at the last step).
     public var every: Int
+    /// Whether lines are counted but not printed (every rank but the first of a data-parallel run).
+    public var isSilent: Bool
     private let start = ContinuousClock.now
     private var intervalStart = ContinuousClock.now
     private var intervalTokens = 0
@@ -23,11 +25,12 @@ public struct ProgressReporter {
     private var intervalSteps = 0
     private var recordedSteps = 0
 
-    /// A reporter for a run of `totalSteps` steps, printing every `every` steps.
-    public init(label: String, totalSteps: Int, every: Int) {
+    /// A reporter for a run of `totalSteps` steps, printing every `every` steps unless `isSilent`.
+    public init(label: String, totalSteps: Int, every: Int, isSilent: Bool = false) {
         self.label = label
         self.totalSteps = totalSteps
         self.every = max(1, every)
+        self.isSilent = isSilent
     }
 
     /// Counts one finished step (1-based) and prints when it is due; the loss shown is the mean
@@ -37,7 +40,7 @@ public struct ProgressReporter {
         intervalLoss += Double(loss)
         intervalSteps += 1
         recordedSteps += 1
-        guard step % every == 0 || step == totalSteps else { return }
+        guard !isSilent, step % every == 0 || step == totalSteps else { return }
         let now = ContinuousClock.now
         let intervalSeconds = (now - intervalStart).seconds
         // Per step recorded here, not per `step`: a resumed run starts counting past 1.

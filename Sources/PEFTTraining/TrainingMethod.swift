@@ -186,12 +186,14 @@ public struct PreparedModel {
         measuredLoss(examples, tokenizer: tokenizer, maximumLength: maximumLength).loss
     }
 
-    /// The mean loss of a batch and the number of tokens in it that are not padding, from one
+    /// The mean loss of a batch, the number of tokens in it that are not padding, and the number of
+    /// terms the mean runs over (predicted tokens, or examples for a classifier), from one
     /// tokenization (the progress line needs the count; tokenizing again would double the work).
+    /// Data-parallel training weights each rank's mean by its share of the terms.
     public func measuredLoss(
         _ examples: [TextExample], tokenizer: any Tokenizer, maximumLength: Int
     )
-        -> (loss: Tensor, tokens: Int)
+        -> (loss: Tensor, tokens: Int, lossTerms: Int)
     {
         if let classifier {
             return classificationLoss(
@@ -203,7 +205,8 @@ public struct PreparedModel {
             let logits = decoder.logits(
                 DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
             return (
-                causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount
+                causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount,
+                batch.labelCount
             )
         }
         guard let model = seq2Seq else {
@@ -218,7 +221,10 @@ public struct PreparedModel {
         let logits = model.decode(
             DecoderInputs(tokenIDs: batch.decoderInputIDs), encoderOutput: encoded,
             encoderMask: batch.attentionMask)
-        return (crossEntropy(logits: logits, targets: batch.flatLabels), batch.tokenCount)
+        return (
+            crossEntropy(logits: logits, targets: batch.flatLabels), batch.tokenCount,
+            batch.labelCount
+        )
     }
 
     /// Greedy completion of a prompt, for the exact-match evaluation.

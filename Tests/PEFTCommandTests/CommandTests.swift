@@ -25,8 +25,13 @@ struct PEFTProcess {
     }
 
     init(_ arguments: [String], executable name: String = "peft") throws {
+        try self.init(arguments, executableURL: Self.executable(name))
+    }
+
+    /// Runs the program at `executableURL` (a launcher such as `mpirun`) with `arguments`.
+    init(_ arguments: [String], executableURL: URL) throws {
         let process = Process()
-        process.executableURL = Self.executable(name)
+        process.executableURL = executableURL
         process.arguments = arguments
         let output = Pipe()
         let error = Pipe()

@@ -64,6 +64,18 @@ extension Tensor {
         node?.gradient = nil
     }
 
+    /// Replaces this leaf's accumulated gradient with `gradient`, as data-parallel training does
+    /// once the ranks' gradients are averaged.
+    public func replaceGradient(with gradient: Tensor) {
+        guard let node, node.isLeaf else {
+            preconditionFailure("Tensor.replaceGradient: \(shape) is not a trainable leaf")
+        }
+        precondition(
+            gradient.shape == shape,
+            "Tensor.replaceGradient: gradient shape \(gradient.shape) != \(shape)")
+        node.gradient = gradient.detached()
+    }
+
     /// Wraps an op's output, recording a node when gradient mode is on and an input needs a gradient.
     ///
     /// `backward` receives the output gradient and returns one gradient per entry of `inputs`, each

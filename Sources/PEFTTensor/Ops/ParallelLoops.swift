@@ -16,8 +16,37 @@ enum ParallelLoops {
     /// work it would save.
     static let minimumParallelElements = 1 << 16
 
-    /// The number of processors online, read once.
-    static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// The number of processors this process may run on, read once: those online, or fewer when
+    /// the process is bound to some (as `mpirun` binds each rank to its own core).
+    static let processorCount: Int = {
+        let online = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return min(online, allowedProcessorCount() ?? online)
+    }()
+
+    /// The length of `Cpus_allowed_list` in `/proc/self/status` ("0-3,6" is 5), or `nil` off Linux.
+    /// Glibc's `sched_getaffinity` is not visible to Swift without `_GNU_SOURCE`.
+    static func allowedProcessorCount() -> Int? {
+        guard let file = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        let key = "Cpus_allowed_list:"
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            guard text.hasPrefix(key) else { continue }
+            var count = 0
+            for range in text.dropFirst(key.count).split(separator: ",") {
+                let bounds = range.split(separator: "-").compactMap {
+                    Int($0.filter(\.isNumber))
+                }
+                guard let first = bounds.first else { return nil }
+                count += (bounds.last ?? first) - first + 1
+            }
+            return count > 0 ? count : nil
+        }
+        return nil
+    }
 
     /// Runs `body` on each block of `rows` rows, `rowsPerBlock` at a time, in parallel when the
     /// whole job has at least ``minimumParallelElements`` elements.
