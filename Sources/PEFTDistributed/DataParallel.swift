@@ -9,7 +9,7 @@ import PEFTTensor
 ///
 /// ```swift
 /// let group = try ProcessGroups.current()
-/// let parallel = DataParallel(group: group, parameters: peft.trainableParameters.map(\.parameter))
+/// let parallel = DataParallel(group: group, parameters: peft.trainableParameters)
 /// try parallel.broadcastParameters()            // rank 0's initial adapter everywhere
 /// for batch in batches {
 ///     let rows = try group.shard(ofBatch: batch.count)
