@@ -1,6 +1,7 @@
 import Foundation
 import PEFTModels
 import PEFTTestSupport
+import PEFTTokenizers
 import Testing
 
 /// Runs the built `peft` executable and captures what it prints.
@@ -51,6 +52,26 @@ struct PEFTProcess {
 func adapterConfiguration(_ folder: URL) throws -> [String: Any] {
     let data = try Data(contentsOf: folder.appendingPathComponent("adapter_config.json"))
     return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+/// Saves into `folder` a random two-layer GPT-2 of width 32 for the byte tokenizer with every dropout
+/// off, so that runs that split batches differently compute the same function.
+func byteGPT2Folder(
+    _ folder: URL, maximumPositions: Int, seed: UInt64,
+    _ adjust: (inout GPT2Configuration) -> Void = { _ in }
+) throws {
+    var configuration = GPT2Configuration {
+        $0.vocabularySize = ByteTokenizer().vocabularySize
+        $0.maximumPositions = maximumPositions
+        $0.embeddingSize = 32
+        $0.layerCount = 2
+        $0.headCount = 2
+        $0.residualDropout = 0
+        $0.embeddingDropout = 0
+        $0.attentionDropout = 0
+    }
+    adjust(&configuration)
+    try GPT2LMHeadModel(configuration: configuration, seed: seed).save(to: folder)
 }
 
 /// A fresh temporary folder.

@@ -14,18 +14,7 @@ struct DataParallelTrainingTests {
     /// process and the two ranks compute the same function.
     static func modelFolder() throws -> URL {
         let folder = try temporaryFolder()
-        let model = GPT2LMHeadModel(
-            configuration: GPT2Configuration {
-                $0.vocabularySize = 259
-                $0.maximumPositions = 64
-                $0.embeddingSize = 32
-                $0.layerCount = 2
-                $0.headCount = 2
-                $0.residualDropout = 0
-                $0.embeddingDropout = 0
-                $0.attentionDropout = 0
-            }, seed: 5)
-        try model.save(to: folder)
+        try byteGPT2Folder(folder, maximumPositions: 64, seed: 5)
         return folder
     }
 

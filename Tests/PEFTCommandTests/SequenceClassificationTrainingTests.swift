@@ -25,19 +25,7 @@ struct SequenceClassificationTrainingTests {
             try model.save(to: folder)
             return folder
         }
-        let model = GPT2LMHeadModel(
-            configuration: GPT2Configuration {
-                $0.vocabularySize = ByteTokenizer().vocabularySize
-                $0.maximumPositions = 16
-                $0.embeddingSize = 32
-                $0.layerCount = 2
-                $0.headCount = 2
-                $0.residualDropout = 0
-                $0.embeddingDropout = 0
-                $0.attentionDropout = 0
-                $0.initializerRange = 0.2
-            }, seed: 4)
-        try model.save(to: folder)
+        try byteGPT2Folder(folder, maximumPositions: 16, seed: 4) { $0.initializerRange = 0.2 }
         return folder
     }
 
