@@ -36,8 +36,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         // One vector per layer, or only the biases: few parameters that each need to move far.
         case .ia3, .bitfit: 1e-1
         // Two vectors per layer scaling frozen random projections: they move far, as IA3's do.
-        case .vera: 2e-2
-        case .oft: 3e-3
+        case .vera: 1e-1
+        // Skew-symmetric blocks start at zero (the identity rotation) and need to leave it quickly.
+        case .oft: 1e-2
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0

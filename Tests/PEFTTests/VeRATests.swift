@@ -163,6 +163,34 @@ struct VeRATests {
             tolerance: 0)
     }
 
+    @Test("Two adapters keep their own projections; switching and deleting leave the other intact")
+    func twoAdapters() throws {
+        let loaded = try FixtureModels.load("t5-v1_1-tiny")
+        let parity = try ParityFixture("vera-t5-v1_1").cases[0]
+        FixtureModels.module(loaded).eval()
+        let base = FixtureModels.logits(loaded, parity)
+        let peft = try #require(
+            try loadPEFTModel(
+                FixtureModels.module(loaded), from: ParityFixture.folder("vera-t5-v1_1"))
+                as? PEFTModel<T5ForConditionalGeneration>)
+        try peft.addAdapter(
+            "second",
+            configuration: VeRAConfiguration {
+                $0.rank = 8
+                $0.targets = .suffixes(["q"])
+            })
+        #expect((peft.sharedModules["second"] as? VeRAProjections)?.down.shape == [8, 16])
+        #expect((peft.sharedModules["default"] as? VeRAProjections)?.down.shape == [6, 16])
+        let adapted = FixtureModels.logits(loaded, parity)
+        #expect(maxDifferenceOverValidPositions(adapted.scalars, parity) <= 1e-4)
+        try peft.setAdapter("second")
+        // A fresh adapter has λ_b = 0: the base's logits.
+        expectClose(FixtureModels.logits(loaded, parity), base, tolerance: 1e-6)
+        try peft.setAdapter("default")
+        try peft.deleteAdapter("second")
+        expectClose(FixtureModels.logits(loaded, parity), adapted, tolerance: 0)
+    }
+
     @Test("save_projection false and a bad r are refused by key")
     func refusals() throws {
         let json = #"{"peft_type": "VERA", "r": 4, "save_projection": false}"#
