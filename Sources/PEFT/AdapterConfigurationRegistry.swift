@@ -19,6 +19,8 @@ public enum AdapterConfigurationRegistry {
         IA3Configuration.peftType: IA3Configuration.self,
         BottleneckConfiguration.peftType: BottleneckConfiguration.self,
         SelectiveConfiguration.peftType: SelectiveConfiguration.self,
+        VeRAConfiguration.peftType: VeRAConfiguration.self,
+        OFTConfiguration.peftType: OFTConfiguration.self,
     ]
 
     /// Makes folders whose `peft_type` is `type.peftType` load as `type`; a later registration of the

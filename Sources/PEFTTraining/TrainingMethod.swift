@@ -15,6 +15,11 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     case prefix
     /// IA3 on the family's default targets.
     case ia3
+    /// VeRA on the family's default targets, with `--rank` as the shared projections' rank.
+    case vera
+    /// OFT on the family's default targets: orthogonal blocks of PEFT's default size 32 (or the
+    /// nearest divisor of a narrower layer), exact Cayley transform.
+    case oft
     /// Houlsby bottleneck adapters, reduction factor 8.
     case adapter
     /// BitFit: the biases only.
@@ -30,6 +35,10 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .lora, .adapter, .selective: 3e-3
         // One vector per layer, or only the biases: few parameters that each need to move far.
         case .ia3, .bitfit: 1e-1
+        // Two vectors per layer scaling frozen random projections: they move far, as IA3's do.
+        case .vera: 1e-1
+        // Skew-symmetric blocks start at zero (the identity rotation) and need to leave it quickly.
+        case .oft: 1e-2
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
@@ -54,6 +63,16 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .prefix: PrefixTuningConfiguration(virtualTokens: virtualTokens, usesProjection: true)
         case .ia3:
             IA3Configuration {
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .vera:
+            VeRAConfiguration {
+                $0.rank = rank
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .oft:
+            OFTConfiguration {
+                $0.usesCayleyNeumann = false
                 if let targets { $0.targets = .suffixes(targets) }
             }
         case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
