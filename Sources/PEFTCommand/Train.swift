@@ -48,7 +48,11 @@ struct Train: ParsableCommand {
         help: "seq-cls: train a sequence classifier on --data's {text, label} lines.")
     var taskType: String?
 
-    @Option(name: .long, help: "lora, full, prompt, ptuning, prefix, ia3, adapter, bitfit or none.")
+    @Option(
+        name: .long,
+        help:
+            "lora, full, prompt, ptuning, prefix, ia3, adapter, vera, oft, bitfit, selective or none."
+    )
     var method: TrainingMethod = .lora
 
     @Option(name: .long, help: "LoRA rank.") var rank = 8
