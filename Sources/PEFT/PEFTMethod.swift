@@ -73,6 +73,27 @@ extension PEFTMethod {
         attachment: AdapterAttachment
     ) throws -> Bool { false }
 
+    /// The biases PEFT's `bias` option saves beside the adapter, keyed as PEFT saves them:
+    /// `wrappedLayers` adds the bias of each layer that carries `adapterName` (its
+    /// `base_layer.bias`), `allBiases` every bias in the model.
+    public static func biasTensors(
+        in model: Module, adapterName: String, wrappedLayers: Bool, allBiases: Bool
+    ) -> [(key: String, parameter: Parameter)] {
+        if allBiases {
+            return model.namedParameters().compactMap { path, parameter in
+                path.hasSuffix(".bias") || path == "bias"
+                    ? (AdapterFolder.keyPrefix + path, parameter) : nil
+            }
+        }
+        guard wrappedLayers else { return [] }
+        return model.namedModules().compactMap { path, module in
+            guard let layer = module as? any AdapterLayer, layer.adapterNames.contains(adapterName),
+                let bias = layer.baseModule.namedParameters().first(where: { $0.path == "bias" })
+            else { return nil }
+            return (AdapterFolder.keyPrefix + "\(path).base_layer.bias", bias.parameter)
+        }
+    }
+
     /// The tensors of every adapter layer that carries `adapterName`, keyed as PEFT saves them.
     public static func layerTensors(in model: Module, adapterName: String) -> [(
         key: String, parameter: Parameter

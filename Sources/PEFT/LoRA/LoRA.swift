@@ -72,26 +72,10 @@ public enum LoRA: PEFTMethod {
     public static func adapterTensors(
         in model: Module, adapterName: String, configuration: LoRAConfiguration
     ) -> [(key: String, parameter: Parameter)] {
-        var result: [(key: String, parameter: Parameter)] = []
-        for (path, module) in model.namedModules() {
-            guard let layer = module as? any AdapterLayer, layer.adapterNames.contains(adapterName)
-            else { continue }
-            for (key, parameter) in layer.adapterParameters(named: adapterName) {
-                result.append((AdapterFolder.keyPrefix + "\(path).\(key)", parameter))
-            }
-            if configuration.bias == .loraOnly, let linear = layer as? LoRALinear,
-                let bias = linear.baseWeight.bias
-            {
-                result.append((AdapterFolder.keyPrefix + "\(path).base_layer.bias", bias))
-            }
-        }
-        if configuration.bias == .all {
-            for (path, parameter) in model.namedParameters()
-            where path.hasSuffix(".bias") || path == "bias" {
-                result.append((AdapterFolder.keyPrefix + path, parameter))
-            }
-        }
-        return result
+        layerTensors(in: model, adapterName: adapterName)
+            + biasTensors(
+                in: model, adapterName: adapterName, wrappedLayers: configuration.bias == .loraOnly,
+                allBiases: configuration.bias == .all)
     }
 
     /// LoRA folds into the base weights.

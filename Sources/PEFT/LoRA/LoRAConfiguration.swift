@@ -115,11 +115,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
             throw AdapterError.invalidConfiguration(
                 key: "rank_pattern.\(key)", reason: "must be positive")
         }
-        if case .pattern = targets, layersToTransform != nil {
-            throw AdapterError.invalidConfiguration(
-                key: "layers_to_transform",
-                reason: "cannot be combined with a regular-expression target_modules")
-        }
+        try targets.validateLayerSelection(
+            layersToTransform: layersToTransform, layersPattern: layersPattern)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -167,17 +164,9 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? rank
         alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
         dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
-        switch try container.decodeStringOrList(forKey: .targets) {
-        case nil: targets = .automatic
-        case .string("all-linear"): targets = .allLinear
-        case .string(let pattern): targets = .pattern(pattern)
-        case .list(let names): targets = .suffixes(names)
-        }
-        switch try container.decodeStringOrList(forKey: .excludedModules) {
-        case nil: excludedModules = nil
-        case .string(let pattern): excludedModules = .pattern(pattern)
-        case .list(let names): excludedModules = .suffixes(names)
-        }
+        targets = try container.decodeTargetModules(forKey: .targets) ?? .automatic
+        excludedModules = try container.decodeTargetModules(
+            forKey: .excludedModules, allowsAllLinear: false)
         bias = try container.decodeIfPresent(LoRABiasMode.self, forKey: .bias) ?? bias
         useRSLoRA = try container.decodeIfPresent(Bool.self, forKey: .useRSLoRA) ?? false
         useDoRA = try container.decodeIfPresent(Bool.self, forKey: .useDoRA) ?? false
@@ -201,11 +190,7 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
             }
         }
         layersToTransform = try container.decodeIntOrList(forKey: .layersToTransform)
-        switch try container.decodeStringOrList(forKey: .layersPattern) {
-        case nil: layersPattern = nil
-        case .string(let name): layersPattern = [name]
-        case .list(let names): layersPattern = names
-        }
+        layersPattern = try container.decodeNames(forKey: .layersPattern)
         rankPattern = try container.decodeIfPresent([String: Int].self, forKey: .rankPattern) ?? [:]
         alphaPattern =
             try container.decodeIfPresent([String: Float].self, forKey: .alphaPattern) ?? [:]
@@ -252,17 +237,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode(rank, forKey: .rank)
         try container.encode(alpha, forKey: .alpha)
         try container.encode(dropout, forKey: .dropout)
-        switch targets {
-        case .automatic: try container.encodeNil(forKey: .targets)
-        case .allLinear: try container.encode("all-linear", forKey: .targets)
-        case .pattern(let pattern): try container.encode(pattern, forKey: .targets)
-        case .suffixes(let names): try container.encode(names, forKey: .targets)
-        }
-        switch excludedModules {
-        case .pattern(let pattern): try container.encode(pattern, forKey: .excludedModules)
-        case .suffixes(let names): try container.encode(names, forKey: .excludedModules)
-        default: try container.encodeNil(forKey: .excludedModules)
-        }
+        try container.encodeTargetModules(targets, forKey: .targets)
+        try container.encodeTargetModules(excludedModules, forKey: .excludedModules)
         try container.encode(bias, forKey: .bias)
         try container.encode(useRSLoRA, forKey: .useRSLoRA)
         try container.encode(useDoRA, forKey: .useDoRA)

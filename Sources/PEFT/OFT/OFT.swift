@@ -83,23 +83,10 @@ public enum OFT: PEFTMethod {
     public static func adapterTensors(
         in model: Module, adapterName: String, configuration: OFTConfiguration
     ) -> [(key: String, parameter: Parameter)] {
-        var result = layerTensors(in: model, adapterName: adapterName)
-        switch configuration.bias {
-        case .none: break
-        case .oftOnly:
-            for (path, module) in model.namedModules() {
-                guard let layer = module as? OFTLinear, layer.adapterNames.contains(adapterName),
-                    let bias = layer.baseLinear.$bias
-                else { continue }
-                result.append((AdapterFolder.keyPrefix + "\(path).base_layer.bias", bias))
-            }
-        case .all:
-            for (path, parameter) in model.namedParameters()
-            where path.hasSuffix(".bias") || path == "bias" {
-                result.append((AdapterFolder.keyPrefix + path, parameter))
-            }
-        }
-        return result
+        layerTensors(in: model, adapterName: adapterName)
+            + biasTensors(
+                in: model, adapterName: adapterName, wrappedLayers: configuration.bias == .oftOnly,
+                allBiases: configuration.bias == .all)
     }
 
     /// OFT's rotations fold into the base weights.

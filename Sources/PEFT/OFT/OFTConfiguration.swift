@@ -99,15 +99,8 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
             throw AdapterError.invalidConfiguration(
                 key: "eps", reason: "must be a non-negative number, got \(epsilon)")
         }
-        if layersPattern != nil && layersToTransform == nil {
-            throw AdapterError.invalidConfiguration(
-                key: "layers_pattern", reason: "needs layers_to_transform")
-        }
-        if case .pattern = targets, layersToTransform != nil {
-            throw AdapterError.invalidConfiguration(
-                key: "layers_to_transform",
-                reason: "cannot be combined with a regular-expression target_modules")
-        }
+        try targets.validateLayerSelection(
+            layersToTransform: layersToTransform, layersPattern: layersPattern)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -152,27 +145,15 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
         blockCount = try container.decodeIfPresent(Int.self, forKey: .blockCount) ?? 0
         blockSize = try container.decodeIfPresent(Int.self, forKey: .blockSize) ?? 32
         moduleDropout = try container.decodeIfPresent(Float.self, forKey: .moduleDropout) ?? 0
-        switch try container.decodeStringOrList(forKey: .targets) {
-        case nil: targets = .automatic
-        case .string("all-linear"): targets = .allLinear
-        case .string(let pattern): targets = .pattern(pattern)
-        case .list(let names): targets = .suffixes(names)
-        }
-        switch try container.decodeStringOrList(forKey: .excludedModules) {
-        case nil: excludedModules = nil
-        case .string(let pattern): excludedModules = .pattern(pattern)
-        case .list(let names): excludedModules = .suffixes(names)
-        }
+        targets = try container.decodeTargetModules(forKey: .targets) ?? .automatic
+        excludedModules = try container.decodeTargetModules(
+            forKey: .excludedModules, allowsAllLinear: false)
         fanInFanOut = try container.decodeIfPresent(Bool.self, forKey: .fanInFanOut) ?? false
         bias = try container.decodeIfPresent(OFTBiasMode.self, forKey: .bias) ?? .none
         initializesWeights =
             try container.decodeIfPresent(Bool.self, forKey: .initializesWeights) ?? true
         layersToTransform = try container.decodeIntOrList(forKey: .layersToTransform)
-        switch try container.decodeStringOrList(forKey: .layersPattern) {
-        case nil: layersPattern = nil
-        case .string(let name): layersPattern = [name]
-        case .list(let names): layersPattern = names
-        }
+        layersPattern = try container.decodeNames(forKey: .layersPattern)
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
         constrained = try container.decodeIfPresent(Bool.self, forKey: .constrained) ?? false
         epsilon = try container.decodeIfPresent(Float.self, forKey: .epsilon) ?? 6e-5
@@ -194,17 +175,8 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
         try container.encode(blockCount, forKey: .blockCount)
         try container.encode(blockSize, forKey: .blockSize)
         try container.encode(moduleDropout, forKey: .moduleDropout)
-        switch targets {
-        case .automatic: try container.encodeNil(forKey: .targets)
-        case .allLinear: try container.encode("all-linear", forKey: .targets)
-        case .pattern(let pattern): try container.encode(pattern, forKey: .targets)
-        case .suffixes(let names): try container.encode(names, forKey: .targets)
-        }
-        switch excludedModules {
-        case .pattern(let pattern): try container.encode(pattern, forKey: .excludedModules)
-        case .suffixes(let names): try container.encode(names, forKey: .excludedModules)
-        default: try container.encodeNil(forKey: .excludedModules)
-        }
+        try container.encodeTargetModules(targets, forKey: .targets)
+        try container.encodeTargetModules(excludedModules, forKey: .excludedModules)
         try container.encode(fanInFanOut, forKey: .fanInFanOut)
         try container.encode(bias, forKey: .bias)
         try container.encode(initializesWeights, forKey: .initializesWeights)

@@ -78,23 +78,10 @@ public enum VeRA: PEFTMethod {
     public static func adapterTensors(
         in model: Module, adapterName: String, configuration: VeRAConfiguration
     ) -> [(key: String, parameter: Parameter)] {
-        var result = layerTensors(in: model, adapterName: adapterName)
-        switch configuration.bias {
-        case .none: break
-        case .veraOnly:
-            for (path, module) in model.namedModules() {
-                guard let layer = module as? VeRALinear, layer.adapterNames.contains(adapterName),
-                    let bias = layer.baseWeight.bias
-                else { continue }
-                result.append((AdapterFolder.keyPrefix + "\(path).base_layer.bias", bias))
-            }
-        case .all:
-            for (path, parameter) in model.namedParameters()
-            where path.hasSuffix(".bias") || path == "bias" {
-                result.append((AdapterFolder.keyPrefix + path, parameter))
-            }
-        }
-        return result
+        layerTensors(in: model, adapterName: adapterName)
+            + biasTensors(
+                in: model, adapterName: adapterName, wrappedLayers: configuration.bias == .veraOnly,
+                allBiases: configuration.bias == .all)
     }
 
     /// VeRA's update folds into the base weights.

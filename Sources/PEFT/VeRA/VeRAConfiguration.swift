@@ -76,15 +76,8 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
             throw AdapterError.invalidConfiguration(
                 key: "vera_dropout", reason: "must be in [0, 1), got \(dropout)")
         }
-        if layersPattern != nil && layersToTransform == nil {
-            throw AdapterError.invalidConfiguration(
-                key: "layers_pattern", reason: "needs layers_to_transform")
-        }
-        if case .pattern = targets, layersToTransform != nil {
-            throw AdapterError.invalidConfiguration(
-                key: "layers_to_transform",
-                reason: "cannot be combined with a regular-expression target_modules")
-        }
+        try targets.validateLayerSelection(
+            layersToTransform: layersToTransform, layersPattern: layersPattern)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -115,12 +108,7 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         try container.checkPEFTType(Self.peftType, forKey: .peftType)
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? rank
-        switch try container.decodeStringOrList(forKey: .targets) {
-        case nil: targets = .automatic
-        case .string("all-linear"): targets = .allLinear
-        case .string(let pattern): targets = .pattern(pattern)
-        case .list(let names): targets = .suffixes(names)
-        }
+        targets = try container.decodeTargetModules(forKey: .targets) ?? .automatic
         projectionPRNGKey =
             try container.decodeIfPresent(Int.self, forKey: .projectionPRNGKey) ?? 0
         saveProjection =
@@ -132,11 +120,7 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         initializesWeights =
             try container.decodeIfPresent(Bool.self, forKey: .initializesWeights) ?? true
         layersToTransform = try container.decodeIntOrList(forKey: .layersToTransform)
-        switch try container.decodeStringOrList(forKey: .layersPattern) {
-        case nil: layersPattern = nil
-        case .string(let name): layersPattern = [name]
-        case .list(let names): layersPattern = names
-        }
+        layersPattern = try container.decodeNames(forKey: .layersPattern)
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
         taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
         baseModelNameOrPath = try container.decodeIfPresent(
@@ -149,12 +133,7 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(rank, forKey: .rank)
-        switch targets {
-        case .automatic: try container.encodeNil(forKey: .targets)
-        case .allLinear: try container.encode("all-linear", forKey: .targets)
-        case .pattern(let pattern): try container.encode(pattern, forKey: .targets)
-        case .suffixes(let names): try container.encode(names, forKey: .targets)
-        }
+        try container.encodeTargetModules(targets, forKey: .targets)
         try container.encode(projectionPRNGKey, forKey: .projectionPRNGKey)
         try container.encode(saveProjection, forKey: .saveProjection)
         try container.encode(dropout, forKey: .dropout)
