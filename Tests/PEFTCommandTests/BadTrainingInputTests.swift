@@ -89,4 +89,19 @@ struct BadTrainingInputTests {
         #expect(skipped >= 1)
         #expect(run.standardError.contains("skipped (loss"))
     }
+
+    @Test(
+        "peft compare refuses values no run could use, before running any",
+        arguments: [
+            (["--config", "micro", "--task", "copy", "--steps", "0"], "--steps"),
+            (["--config", "micro", "--task", "copy", "--alpha", "inf"], "--alpha"),
+            (["--task", "copy"], "--model and --config"),
+        ])
+    func compareRefuses(arguments: [String], phrase: String) throws {
+        let out = try temporaryFolder().appendingPathComponent("report")
+        let run = try PEFTProcess(["compare"] + arguments + ["--out", out.path])
+        #expect(!run.crashed && run.status != 0, "\(arguments)")
+        #expect(run.standardError.contains(phrase), "\(arguments): \(run.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: out.path), "\(arguments) started runs")
+    }
 }
