@@ -192,6 +192,40 @@ struct LoHaTests {
         }
     }
 
+    @Test("A GPT-2 Conv1D adapter merges into the [in, out] weights transformers loads")
+    func mergedConv1D() throws {
+        try expectMergedGPT2Export(
+            LoHaConfiguration {
+                $0.rank = 3
+                $0.targets = .suffixes(["c_attn", "c_fc", "c_proj"])
+            }, name: "swift-loha-gpt2-merged")
+    }
+
+    @Test("Two adapters on the same layers switch and delete independently")
+    func twoAdapters() throws {
+        let model = try LlamaFixtures.load("llama-tiny")
+        let parity = try ParityFixture("llama-tiny").cases[0]
+        let base = LlamaFixtures.logits(model, parity)
+        let peft = try PEFTModel(
+            model, configuration: LoHaConfiguration { $0.initializesWeights = false })
+        let first = LlamaFixtures.logits(peft, parity)
+        try peft.addAdapter(
+            "second",
+            configuration: LoHaConfiguration {
+                $0.rank = 2
+                $0.targets = .suffixes(["q_proj"])
+            })
+        let layer = try #require(model.model.layers[0].attention.queryProjection as? LoHaLinear)
+        #expect(layer.adapterNames == ["default", "second"])
+        try peft.setAdapter("second")
+        // A fresh adapter is the identity.
+        expectClose(LlamaFixtures.logits(peft, parity), base, tolerance: 1e-6)
+        try peft.setAdapter("default")
+        try peft.deleteAdapter("second")
+        #expect(layer.adapterNames == ["default"])
+        expectClose(LlamaFixtures.logits(peft, parity), first, tolerance: 0)
+    }
+
     @Test("Bad values are refused by key")
     func refusals() throws {
         func key(of body: () throws -> Void) -> String? {

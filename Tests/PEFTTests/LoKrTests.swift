@@ -212,6 +212,17 @@ struct LoKrTests {
         }
     }
 
+    @Test("A GPT-2 Conv1D adapter merges into the [in, out] weights transformers loads")
+    func mergedConv1D() throws {
+        try expectMergedGPT2Export(
+            LoKrConfiguration {
+                $0.rank = 2
+                $0.alpha = 1
+                $0.decomposesBoth = true
+                $0.targets = .suffixes(["c_attn", "c_fc", "c_proj"])
+            }, name: "swift-lokr-gpt2-merged")
+    }
+
     @Test("Bad values are refused by key")
     func refusals() throws {
         func key(_ json: String) -> String? {

@@ -96,3 +96,30 @@ func perturbTrainable(_ peft: any PEFTModelProtocol, seed: UInt64, standardDevia
             })
     }
 }
+
+/// Applies `configuration` to the GPT-2 fixture (Conv1D layers) with perturbed factors, merges and
+/// unloads it, and expects the unmerged logits; with `PEFT_EXPORT_DIR` set, writes the merged model as
+/// a Hugging Face folder `name` with those logits, so `check_swift_adapters.py` checks the merged
+/// `[in, out]` layout with `transformers` alone (peft 0.21 cannot load LoHa or LoKr on Conv1D).
+func expectMergedGPT2Export(_ configuration: some PEFTConfiguration, name: String) throws {
+    let parity = try ParityFixture("gpt2-tiny").cases[1]
+    let loaded = try FixtureModels.load("gpt2-tiny")
+    let model = try #require(FixtureModels.module(loaded) as? GPT2LMHeadModel)
+    model.eval()
+    let peft = try makePEFTModel(model, configuration: configuration)
+    perturbTrainable(peft, seed: 31, standardDeviation: 0.5)
+    let logits = FixtureModels.logits(loaded, parity)
+    let plain = try peft.withAdaptersDisabled { FixtureModels.logits(loaded, parity) }
+    #expect(maxAbsoluteDifference(logits, plain) > 1e-2)
+    _ = try peft.mergeAndUnloadModule(safe: true)
+    expectClose(FixtureModels.logits(loaded, parity), logits, tolerance: 1e-4)
+    guard let root = ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"] else { return }
+    let folder = URL(fileURLWithPath: root).appendingPathComponent(name)
+    try model.save(to: folder)
+    let record: [String: Any] = [
+        "input_ids": parity.inputIDs, "attention_mask": parity.attentionMask,
+        "logits_shape": logits.shape, "logits": logits.scalars.map { Double($0) },
+    ]
+    try JSONSerialization.data(withJSONObject: record).write(
+        to: folder.appendingPathComponent("swift_logits.json"))
+}
