@@ -29,6 +29,27 @@ struct LoHaTests {
         #expect(factors("model.layers.0.mlp.down_proj")?.scaling == Float(6) / 2)
     }
 
+    @Test("rank_pattern and alpha_pattern keys match as PEFT's get_pattern_key matches them")
+    func patterns() {
+        var settings = LyCORISSettings()
+        settings.rankPattern = [
+            "q_proj": 2, "^model.layers.0.mlp.down_proj": 3, #"layers\.1\..*_proj"#: 4, "proj": 5,
+        ]
+        settings.alphaPattern = ["q": 1.5]
+        // What peft 0.21's get_pattern_key picks for each path (run), keys tried sorted.
+        let expected = [
+            "model.layers.0.self_attn.q_proj": 2, "model.layers.0.mlp.down_proj": 3,
+            "model.layers.1.mlp.down_proj": 4, "model.layers.0.self_attn.xq_proj": 8,
+            "model.layers.0.mlp.up_proj": 8, "encoder.block.0.layer.0.SelfAttention.q": 8,
+        ]
+        for (path, rank) in expected {
+            #expect(settings.rank(for: path) == rank, "\(path)")
+        }
+        #expect(settings.alpha(for: "encoder.block.0.layer.0.SelfAttention.q") == 1.5)
+        #expect(settings.scaling(for: "encoder.block.0.layer.0.SelfAttention.q") == 1.5 / 8)
+        #expect(settings.alpha(for: "model.layers.0.self_attn.q_proj") == 8)
+    }
+
     @Test("A fresh adapter changes nothing (hada_w2_b is zero) and targets the family's defaults")
     func defaults() throws {
         let model = try LlamaFixtures.load("llama-tiny")
