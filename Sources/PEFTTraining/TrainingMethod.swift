@@ -20,6 +20,10 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     /// OFT on the family's default targets: orthogonal blocks of PEFT's default size 32 (or the
     /// nearest divisor of a narrower layer), exact Cayley transform.
     case oft
+    /// LoHa on the family's default targets: a Hadamard product of two rank-`--rank` pairs.
+    case loha
+    /// LoKr on the family's default targets: a Kronecker product, the larger factor of rank `--rank`.
+    case lokr
     /// Houlsby bottleneck adapters, reduction factor 8.
     case adapter
     /// BitFit: the biases only.
@@ -39,6 +43,10 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .vera: 1e-1
         // Skew-symmetric blocks start at zero (the identity rotation) and need to leave it quickly.
         case .oft: 1e-2
+        // A fresh LoHa has one zero factor in a product of four, so its gradients start small.
+        case .loha: 1e-2
+        // A fresh LoKr's w1 is zero and each of its few entries scales a whole block of ΔW.
+        case .lokr: 3e-2
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
@@ -73,6 +81,18 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .oft:
             OFTConfiguration {
                 $0.usesCayleyNeumann = false
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .loha:
+            LoHaConfiguration {
+                $0.rank = rank
+                $0.alpha = alpha
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .lokr:
+            LoKrConfiguration {
+                $0.rank = rank
+                $0.alpha = alpha
                 if let targets { $0.targets = .suffixes(targets) }
             }
         case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
