@@ -130,8 +130,9 @@ struct Train: ParsableCommand {
             throw ValidationError(
                 "--steps, --batch-size, --grad-accum, --rank, --virtual-tokens must be positive")
         }
-        if let lr, !(lr.isFinite && lr > 0) {
-            throw ValidationError("--lr must be a positive finite number, got \(lr)")
+        // 0 is allowed: a run that measures the starting point without moving it.
+        if let lr, !(lr.isFinite && lr >= 0) {
+            throw ValidationError("--lr must be a finite number ≥ 0, got \(lr)")
         }
         if let alpha, !alpha.isFinite {
             throw ValidationError("--alpha must be a finite number, got \(alpha)")
