@@ -20,6 +20,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     /// OFT on the family's default targets: orthogonal blocks of PEFT's default size 32 (or the
     /// nearest divisor of a narrower layer), exact Cayley transform.
     case oft
+    /// AdaLoRA on the family's default AdaLoRA targets: `--rank` is `init_r`, two thirds of it
+    /// `target_r` (PEFT's 12 → 8), and the budget schedule spans the run's steps.
+    case adalora
     /// Houlsby bottleneck adapters, reduction factor 8.
     case adapter
     /// BitFit: the biases only.
@@ -39,6 +42,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .vera: 1e-1
         // Skew-symmetric blocks start at zero (the identity rotation) and need to leave it quickly.
         case .oft: 1e-2
+        // E starts at zero and A, B near it: the update is a product of three small factors, which
+        // LoRA's rate barely moves in a short run.
+        case .adalora: 1e-2
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
@@ -75,6 +81,13 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
                 $0.usesCayleyNeumann = false
                 if let targets { $0.targets = .suffixes(targets) }
             }
+        case .adalora:
+            AdaLoRAConfiguration {
+                $0.initialRank = rank
+                $0.targetRank = max(1, rank * 2 / 3)
+                $0.alpha = alpha
+                if let targets { $0.targets = .suffixes(targets) }
+            }
         case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
         case .full, .bitfit, .selective, .none: nil
         }
@@ -105,6 +118,7 @@ public struct PreparedModel {
     public init(
         base: some AdaptableModel, method: TrainingMethod, rank: Int, alpha: Float,
         targets: [String]?, virtualTokens: Int, taskType: String? = nil,
+        totalSteps: Int? = nil,
         resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
     ) throws {
         self.base = base
@@ -112,6 +126,11 @@ public struct PreparedModel {
         var configuration = method.configuration(
             rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens)
         if let taskType { configuration?.taskType = taskType }
+        // AdaLoRA's budget schedule spans the whole run (PEFT's total_step).
+        if var adalora = configuration as? AdaLoRAConfiguration {
+            adalora.scheduleBudget(totalSteps: totalSteps ?? 1)
+            configuration = adalora
+        }
         if let checkpoint, configuration != nil {
             adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
         } else if let configuration {

@@ -182,7 +182,7 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         excludedModules = try container.decodeTargetModules(
             forKey: .excludedModules, allowsAllLinear: false)
         bias = try container.decodeIfPresent(LoRABiasMode.self, forKey: .bias) ?? .none
-        if try container.contains(.initializesWeights) {
+        if container.contains(.initializesWeights) {
             guard let flag = try? container.decode(Bool.self, forKey: .initializesWeights) else {
                 throw AdapterError.invalidConfiguration(
                     key: "init_lora_weights", reason: "AdaLoRA takes true or false only")
