@@ -21,7 +21,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     /// nearest divisor of a narrower layer), exact Cayley transform.
     case oft
     /// AdaLoRA on the family's default AdaLoRA targets: `--rank` is `init_r`, two thirds of it
-    /// `target_r` (PEFT's 12 → 8), and the budget schedule spans the run's steps.
+    /// `target_r` (PEFT's 12 → 8), and the budget schedule spans the run's steps. A run resumes
+    /// only from a checkpoint saved before the first mask: the allocator's smoothed scores are not
+    /// checkpointed, and a saved adapter is cut to its rank pattern.
     case adalora
     /// Houlsby bottleneck adapters, reduction factor 8.
     case adapter

@@ -39,6 +39,14 @@ public final class RankAllocator: TrainingStepHook {
         layers = model.namedModules().compactMap { path, module in
             (module as? AdaLoRALinear)?.adapters[adapterName].map { (path, $0) }
         }
+        // A loaded adapter cut to its rank pattern has lost the masked triplets and the masks no
+        // longer index its rows; PEFT's allocator cannot continue from one either.
+        if let cut = layers.first(where: { $0.triplets.rank != configuration.initialRank }) {
+            throw AdapterError.invalidState(
+                "AdaLoRA adapter '\(adapterName)' was cut to its rank pattern (\(cut.path) has rank "
+                    + "\(cut.triplets.rank), init_r is \(configuration.initialRank)); rank allocation "
+                    + "cannot continue from it: train from a full-rank adapter")
+        }
         initialBudget = layers.reduce(0) { $0 + $1.triplets.rank }
         targetBudget = configuration.targetRank * layers.count
     }
