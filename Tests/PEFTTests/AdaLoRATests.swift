@@ -211,6 +211,22 @@ struct AdaLoRATests {
             orthogonalRegularization(downs: [identity, empty], ups: [identity]).scalar == 0)
     }
 
+    @Test("The fused SVD-form forward's gradients in A, E, B and x match finite differences")
+    func forwardGradients() {
+        let weight = randomTensor([4, 5], seed: 3)
+        let bias = randomTensor([4], seed: 4)
+        expectGradientsMatchFiniteDifferences(
+            [
+                randomTensor([3, 5], seed: 5), randomTensor([3, 1], seed: 6),
+                randomTensor([4, 3], seed: 7), randomTensor([2, 5], seed: 8),
+            ], step: 1e-3, tolerance: 5e-3
+        ) {
+            lowRankLinear(
+                $0[3], weight: weight, bias: bias, layout: .outputsByInputs, down: $0[0] * $0[1],
+                up: $0[2], scale: 8 / (3 + 1e-5))
+        }
+    }
+
     @Test(
         "Training with the allocator: loss falls, ranks are cut to the budget, base bit-identical")
     func training() throws {
