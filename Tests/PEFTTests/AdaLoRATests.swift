@@ -72,6 +72,36 @@ struct AdaLoRATests {
         #expect(layers > 0)
     }
 
+    @Test(
+        "Mistral: all-linear parity with PEFT, and no default AdaLoRA targets, as in PEFT's table")
+    func mistral() throws {
+        let name = "adalora-mistral-all-linear"
+        let fixture = try ParityFixture(name)
+        let peft = try PEFTModel.load(
+            try LlamaFixtures.load("mistral-tiny"), from: ParityFixture.folder(name))
+        var worst: Float = 0
+        for parity in fixture.cases {
+            let difference = maxDifferenceOverValidPositions(
+                LlamaFixtures.logits(peft, parity).scalars, parity)
+            worst = max(worst, difference)
+        }
+        #expect(worst <= 1e-4, "max |Δ| \(worst)")
+        let ranks = peft.adapterLayers().compactMap {
+            ($0.layer as? AdaLoRALinear)?.adapters["default"]?.rank
+        }
+        #expect(ranks.count == 14 && ranks.contains(0) && ranks.contains(1))
+        #expect {
+            try PEFTModel(
+                try LlamaFixtures.load("mistral-tiny"),
+                configuration: AdaLoRAConfiguration { $0.totalSteps = 10 })
+        } throws: { error in
+            if case AdapterError.invalidConfiguration(key: "target_modules", _) = error {
+                return true
+            }
+            return false
+        }
+    }
+
     @Test("T5's default AdaLoRA targets are PEFT's q, k, v, o, wi, wo; Llama's q_proj, v_proj")
     func defaultTargets() throws {
         let loaded = try FixtureModels.load("t5-v1_0-tiny")
