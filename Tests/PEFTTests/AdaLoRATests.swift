@@ -435,6 +435,19 @@ struct AdaLoRATests {
         #expect(
             refusal(#"{"peft_type": "ADALORA", "total_step": 10, "init_lora_weights": "pissa"}"#)
                 == "init_lora_weights")
+        // Keys may carry the adapter name, as PEFT's in-memory pattern does.
+        let named = try PEFTModel(
+            try LlamaFixtures.load("llama-tiny"),
+            configuration: AdaLoRAConfiguration {
+                $0.initialRank = 2
+                $0.totalSteps = 10
+                $0.targets = .suffixes(["q_proj"])
+                $0.rankPattern = ["model.layers.0.self_attn.q_proj.lora_E.default": [true, false]]
+            })
+        #expect(
+            (named.configurations["default"] as? AdaLoRAConfiguration)?.rankPattern == [
+                "model.layers.0.self_attn.q_proj.lora_E": [true, false]
+            ])
         // A pattern naming no wrapped layer is refused when the adapter is applied.
         #expect {
             try PEFTModel(

@@ -37,6 +37,18 @@ public enum AdaLoRA: PEFTMethod {
             }
             layers.append((path, layer))
         }
+        // PEFT keeps the adapter name in the keys while training (`….lora_E.default`) and drops it
+        // when it saves; either form is read.
+        if let pattern = configuration.rankPattern {
+            let suffix = ".\(context.adapterName)"
+            configuration.rankPattern = Dictionary(
+                pattern.map { key, mask in
+                    (
+                        key.hasSuffix("lora_E" + suffix) ? String(key.dropLast(suffix.count)) : key,
+                        mask
+                    )
+                }, uniquingKeysWith: { first, _ in first })
+        }
         let wrapped = Set(paths.map { "\($0).lora_E" })
         if let unknown = configuration.rankPattern?.keys.sorted().first(where: {
             !wrapped.contains($0)
