@@ -37,17 +37,8 @@ public enum AdaLoRA: PEFTMethod {
             }
             layers.append((path, layer))
         }
-        // PEFT keeps the adapter name in the keys while training (`….lora_E.default`) and drops it
-        // when it saves; either form is read.
-        if let pattern = configuration.rankPattern {
-            let suffix = ".\(context.adapterName)"
-            configuration.rankPattern = Dictionary(
-                pattern.map { key, mask in
-                    (
-                        key.hasSuffix("lora_E" + suffix) ? String(key.dropLast(suffix.count)) : key,
-                        mask
-                    )
-                }, uniquingKeysWith: { first, _ in first })
+        configuration.rankPattern = configuration.rankPattern.map {
+            withoutAdapterName($0, adapterName: context.adapterName)
         }
         let wrapped = Set(paths.map { "\($0).lora_E" })
         if let unknown = configuration.rankPattern?.keys.sorted().first(where: {
@@ -74,6 +65,19 @@ public enum AdaLoRA: PEFTMethod {
                     for: wrapper, path: path, configuration: configuration, context: context))
         }
         return .none
+    }
+
+    /// PEFT keeps the adapter name in the keys while training (`….lora_E.default`) and drops it when
+    /// it saves; either form is read.
+    private static func withoutAdapterName(_ pattern: [String: [Bool]], adapterName: String)
+        -> [String: [Bool]]
+    {
+        let suffix = "lora_E.\(adapterName)"
+        return Dictionary(
+            pattern.map {
+                ($0.hasSuffix(suffix) ? String($0.dropLast(adapterName.count + 1)) : $0, $1)
+            },
+            uniquingKeysWith: { first, _ in first })
     }
 
     private static func makeTriplets(
