@@ -21,6 +21,8 @@ public enum AdapterConfigurationRegistry {
         SelectiveConfiguration.peftType: SelectiveConfiguration.self,
         VeRAConfiguration.peftType: VeRAConfiguration.self,
         OFTConfiguration.peftType: OFTConfiguration.self,
+        LoHaConfiguration.peftType: LoHaConfiguration.self,
+        LoKrConfiguration.peftType: LoKrConfiguration.self,
         AdaLoRAConfiguration.peftType: AdaLoRAConfiguration.self,
     ]
 

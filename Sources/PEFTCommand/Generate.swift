@@ -31,7 +31,9 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard maximumTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must not be negative") }
+        guard temperature.isFinite && temperature >= 0 else {
+            throw ValidationError("--temperature must be a finite number ≥ 0, got \(temperature)")
+        }
         guard topK >= 0 else { throw ValidationError("--top-k must not be negative") }
         guard topP > 0 && topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
     }

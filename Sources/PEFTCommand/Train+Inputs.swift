@@ -63,6 +63,11 @@ extension Train {
             : try TextExample.load(jsonLines: url)
         guard !all.isEmpty else { throw CommandError("--data: \(url.path) holds no examples") }
         let heldOut = min(evalExamples, all.count / 10)
+        if heldOut == 0 && evalExamples > 0 {
+            printToStandardError(
+                "note: \(url.path) has \(all.count) examples; the last tenth is held out, so none "
+                    + "is, and the run reports no exact match")
+        }
         return (Array(all.dropLast(heldOut)), Array(all.suffix(heldOut)))
     }
 

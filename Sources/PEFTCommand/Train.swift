@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "lora, full, prompt, ptuning, prefix, ia3, adapter, vera, oft, adalora, bitfit, selective or none."
+            "lora, full, prompt, ptuning, prefix, ia3, adapter, vera, oft, loha, lokr, adalora, bitfit, selective or none."
     )
     var method: TrainingMethod = .lora
 
@@ -93,6 +93,12 @@ struct Train: ParsableCommand {
         help: "Stop after this step, as an interrupted run would; 0 keeps the start (testing).")
     var stopAfter: Int?
     @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
+    @Flag(
+        name: .customLong("skip-nonfinite"),
+        help:
+            "Skip a step whose loss or gradient is not finite (counted in the summary) instead of stopping the run."
+    )
+    var skipsNonFiniteSteps = false
 
     func validate() throws {
         guard (model == nil) != (config == nil) else {
@@ -123,6 +129,12 @@ struct Train: ParsableCommand {
         else {
             throw ValidationError(
                 "--steps, --batch-size, --grad-accum, --rank, --virtual-tokens must be positive")
+        }
+        if let lr, !(lr.isFinite && lr > 0) {
+            throw ValidationError("--lr must be a positive finite number, got \(lr)")
+        }
+        if let alpha, !alpha.isFinite {
+            throw ValidationError("--alpha must be a finite number, got \(alpha)")
         }
     }
 
@@ -165,6 +177,7 @@ struct Train: ParsableCommand {
         }
         let prepared = try prepare(
             base, tokenizer: tokenizer, examples: examples.training, resumingFrom: resumeFolder)
+        try checkLengths(of: examples, fit: prepared, tokenizer: tokenizer)
         if let selection = prepared.selection, group.isMainProcess {
             // Which layers the ranking (or BitFit) chose.
             printToStandardError("\(selection.report)")
@@ -173,7 +186,7 @@ struct Train: ParsableCommand {
             prepared, tokenizer: tokenizer, examples: examples.training, state: state,
             totalSteps: steps, batchSize: batchSize, gradientAccumulation: gradientAccumulation,
             learningRate: lr ?? method.defaultLearningRate, maximumLength: maximumLength,
-            resumingFrom: resumeFolder, group: group)
+            resumingFrom: resumeFolder, skipsNonFiniteSteps: skipsNonFiniteSteps, group: group)
         prepared.train(true)
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.

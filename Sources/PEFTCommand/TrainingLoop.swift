@@ -22,6 +22,10 @@ struct TrainingLoop {
     private(set) var curve: LossCurve
     /// The steps alone: evaluation, checkpoints and speed probes between them are not training.
     private(set) var timer = StepTimer()
+    /// Whether a step whose loss or gradient is not finite is skipped rather than ending the run.
+    let skipsNonFiniteSteps: Bool
+    /// The steps this process skipped for a non-finite loss or gradient.
+    private(set) var skippedSteps = 0
     private let parameters: [Parameter]
     /// The processes training together, and what keeps their trainable parameters in step.
     let parallel: DataParallel
@@ -38,8 +42,9 @@ struct TrainingLoop {
         _ prepared: PreparedModel, tokenizer: any Tokenizer, examples: [TextExample],
         state: TrainingState, totalSteps: Int, batchSize: Int, gradientAccumulation: Int,
         learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?,
-        group: any ProcessGroup = SingleProcessGroup()
+        skipsNonFiniteSteps: Bool = false, group: any ProcessGroup = SingleProcessGroup()
     ) throws {
+        self.skipsNonFiniteSteps = skipsNonFiniteSteps
         self.prepared = prepared
         self.tokenizer = tokenizer
         self.state = state
@@ -107,7 +112,26 @@ struct TrainingLoop {
         if group.size > 1 {
             stepLoss = Float(try group.sum([Double(stepLoss)])[0]) / Float(group.size)
         }
-        clipGradientNorm(parameters, maxNorm: 1)
+        let gradientNorm = clipGradientNorm(parameters, maxNorm: 1)
+        // Every rank holds the same averaged loss and gradients, so every rank decides alike.
+        guard stepLoss.isFinite && gradientNorm.isFinite else {
+            optimizer.zeroGradients()
+            guard skipsNonFiniteSteps else {
+                throw CommandError(
+                    "step \(completed + 1): the loss is \(stepLoss) and the gradient norm "
+                        + "\(gradientNorm); the run stops before updating any weight, and the last "
+                        + "checkpoint written stays as it was. Lower --lr, or pass --skip-nonfinite "
+                        + "to skip such steps")
+            }
+            skippedSteps += 1
+            timer.recordStep(startedAt: stepStart)
+            state.step += 1
+            if group.isMainProcess {
+                printToStandardError(
+                    "step \(state.step): skipped (loss \(stepLoss), gradient norm \(gradientNorm))")
+            }
+            return
+        }
         optimizer.learningRate = schedule.learningRate(atStep: completed, base: peakLearningRate)
         optimizer.step()
         // After the step and before the gradients go, where PEFT calls update_and_allocate.
@@ -126,6 +150,7 @@ struct TrainingLoop {
     func saveCheckpoint(to folder: URL) throws {
         defer { try? group.barrier() }
         guard group.isMainProcess else { return }
+        try checkWeightsAreFinite()
         try CheckpointDirectory.replace(folder) { temporary in
             try prepared.save(to: temporary.appendingPathComponent("adapter"))
             if !parameters.isEmpty {
@@ -146,5 +171,15 @@ struct TrainingLoop {
     func accuracy(on examples: [TextExample]) -> ClassificationAccuracy {
         prepared.classificationAccuracy(
             on: examples, tokenizer: tokenizer, maximumLength: maximumLength)
+    }
+
+    /// Refuses to save weights that are no longer numbers, so a checkpoint never holds them.
+    func checkWeightsAreFinite() throws {
+        for (name, parameter) in prepared.trainable
+        where !parameter.value.storage.buffer.allSatisfy(\.isFinite) {
+            throw CommandError(
+                "after step \(state.step) the trainable tensor '\(name)' is not finite; nothing "
+                    + "was saved, and the last checkpoint written stays as it was. Lower --lr")
+        }
     }
 }

@@ -21,6 +21,8 @@ struct TrainingSummary {
             "adapter_bytes": folderSize(adapterFolder),
             // The processes that trained together (mpirun -np N), and what crossed between them.
             "world_size": loop.group.size,
+            // Steps --skip-nonfinite skipped: their loss or gradient was not finite.
+            "skipped_steps": loop.skippedSteps,
             "all_reduced_floats_per_step": loop.group.size > 1 ? loop.parallel.elementsPerStep : 0,
         ]
         if prepared.isClassifier {
@@ -36,7 +38,8 @@ struct TrainingSummary {
         let speed = try InferenceSpeed(
             prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
         values["eval_loss"] = evaluationLoss.map { Double($0) } ?? NSNull()
-        values["exact_match"] = evaluation.accuracy
+        // No held-out example measures nothing: null, not a 0% that looks like a failed run.
+        values["exact_match"] = heldOut.isEmpty ? NSNull() : evaluation.accuracy
         values["tokens_per_second"] = speed.unmerged
         values["merged_tokens_per_second"] = speed.merged ?? NSNull()
     }
@@ -44,9 +47,14 @@ struct TrainingSummary {
     /// One JSON object, or `key: value` lines sorted by key.
     func text(json: Bool) throws -> String {
         if json {
+            // JSON has no NaN or infinity: a loss that is not a number is reported as null.
+            let finite = values.mapValues { value -> Any in
+                if let number = value as? Double, !number.isFinite { return NSNull() }
+                return value
+            }
             return String(
                 decoding: try JSONSerialization.data(
-                    withJSONObject: values, options: [.sortedKeys]),
+                    withJSONObject: finite, options: [.sortedKeys]),
                 as: UTF8.self)
         }
         return values.keys.sorted().map { "\($0): \(values[$0]!)" }.joined(separator: "\n")

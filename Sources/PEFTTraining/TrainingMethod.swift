@@ -20,6 +20,10 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     /// OFT on the family's default targets: orthogonal blocks of PEFT's default size 32 (or the
     /// nearest divisor of a narrower layer), exact Cayley transform.
     case oft
+    /// LoHa on the family's default targets: a Hadamard product of two rank-`--rank` pairs.
+    case loha
+    /// LoKr on the family's default targets: a Kronecker product, the larger factor of rank `--rank`.
+    case lokr
     /// AdaLoRA on the family's default AdaLoRA targets: `--rank` is `init_r`, two thirds of it
     /// `target_r` (PEFT's 12 → 8), and the budget schedule spans the run's steps. A run resumes
     /// only from a checkpoint saved before the first mask: the allocator's smoothed scores are not
@@ -44,6 +48,10 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .vera: 1e-1
         // Skew-symmetric blocks start at zero (the identity rotation) and need to leave it quickly.
         case .oft: 1e-2
+        // A fresh LoHa has one zero factor in a product of four, so its gradients start small.
+        case .loha: 1e-2
+        // A fresh LoKr's w1 is zero and each of its few entries scales a whole block of ΔW.
+        case .lokr: 3e-2
         // E starts at zero and A, B near it: the update is a product of three small factors, which
         // LoRA's rate barely moves in a short run.
         case .adalora: 1e-2
@@ -81,6 +89,18 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .oft:
             OFTConfiguration {
                 $0.usesCayleyNeumann = false
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .loha:
+            LoHaConfiguration {
+                $0.rank = rank
+                $0.alpha = alpha
+                if let targets { $0.targets = .suffixes(targets) }
+            }
+        case .lokr:
+            LoKrConfiguration {
+                $0.rank = rank
+                $0.alpha = alpha
                 if let targets { $0.targets = .suffixes(targets) }
             }
         case .adalora:

@@ -22,7 +22,7 @@ public struct FineTuningOptions: ParsableArguments {
     /// What trains.
     @Option(
         help:
-            "What trains: lora, full, prompt, ptuning, prefix, ia3, vera, oft, adalora, adapter, bitfit, selective or none."
+            "What trains: lora, full, prompt, ptuning, prefix, ia3, vera, oft, loha, lokr, adalora, adapter, bitfit, selective or none."
     )
     public var method: TrainingMethod = .lora
 

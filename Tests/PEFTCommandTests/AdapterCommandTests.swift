@@ -82,7 +82,7 @@ struct AdapterCommandTests {
         try Data("{\"peft_type\": \"LORA\", \"r\": \"eight\"}".utf8)
             .write(to: badJSON.appendingPathComponent("adapter_config.json"))
         let unknownType = try temporaryFolder()
-        try Data("{\"peft_type\": \"LOHA\"}".utf8).write(
+        try Data("{\"peft_type\": \"FOURIERFT\"}".utf8).write(
             to: unknownType.appendingPathComponent("adapter_config.json"))
         let t5Adapter = ParityFixture.folder("lora-t5-v1_0-qv").path
         let cases: [([String], String)] = [
@@ -93,7 +93,7 @@ struct AdapterCommandTests {
             (["forward", "--model", model, "--adapter", badJSON.path, "--input-ids", "1"], "'r'"),
             (
                 ["forward", "--model", model, "--adapter", unknownType.path, "--input-ids", "1"],
-                "LOHA"
+                "FOURIERFT"
             ),
             (
                 ["forward", "--model", model, "--adapter", t5Adapter, "--input-ids", "1"],

@@ -7,6 +7,8 @@ import Testing
 /// Runs the built `peft` executable and captures what it prints.
 struct PEFTProcess {
     let status: Int32
+    /// Whether a signal ended the process: a trap (precondition, bounds check) rather than an exit.
+    let crashed: Bool
     let standardOutput: String
     let standardError: String
 
@@ -43,6 +45,7 @@ struct PEFTProcess {
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         status = process.terminationStatus
+        crashed = process.terminationReason == .uncaughtSignal
         standardOutput = String(decoding: outputData, as: UTF8.self)
         standardError = String(decoding: errorData, as: UTF8.self)
     }

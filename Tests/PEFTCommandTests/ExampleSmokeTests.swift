@@ -6,6 +6,7 @@ struct ExampleSmokeTests {
     static let runs: [(String, String)] = [
         ("gpt-finetuning", "lora"), ("gpt-finetuning", "prefix"), ("gpt-finetuning", "selective"),
         ("t5-finetuning", "lora"), ("t5-finetuning", "ptuning"), ("t5-finetuning", "adapter"),
+        ("gpt-finetuning", "loha"), ("t5-finetuning", "lokr"),
         ("gpt-finetuning", "adalora"), ("t5-finetuning", "adalora"),
     ]
 

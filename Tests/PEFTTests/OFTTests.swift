@@ -226,14 +226,7 @@ struct OFTTests {
         configuration.baseModelNameOrPath = "llama-tiny"
         let peft = try PEFTModel(llama, configuration: configuration)
         var generator = RandomGenerator(seed: 9)
-        for parameter in peft.trainableParameters {
-            parameter.assign(
-                withoutGradients {
-                    parameter.value
-                        + Tensor.normal(
-                            parameter.shape, standardDeviation: 0.2, using: &generator)
-                })
-        }
+        perturb(peft.trainableParameters, standardDeviation: 0.2, using: &generator)
         let logits = LlamaFixtures.logits(peft, llamaParity)
         let folder = try temporaryDirectory()
         try peft.save(to: folder)
@@ -263,14 +256,7 @@ struct OFTTests {
         t5Configuration.taskType = "SEQ_2_SEQ_LM"
         t5Configuration.baseModelNameOrPath = "t5-v1_1-tiny"
         let t5PEFT = try makePEFTModel(FixtureModels.module(t5), configuration: t5Configuration)
-        for parameter in t5PEFT.trainableParameters {
-            parameter.assign(
-                withoutGradients {
-                    parameter.value
-                        + Tensor.normal(
-                            parameter.shape, standardDeviation: 0.3, using: &generator)
-                })
-        }
+        perturb(t5PEFT.trainableParameters, standardDeviation: 0.3, using: &generator)
         let t5Logits = FixtureModels.logits(t5PEFT, t5Parity)
         let t5Folder = try temporaryDirectory()
         try t5PEFT.save(to: t5Folder, adapters: nil)

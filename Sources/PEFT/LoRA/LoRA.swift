@@ -20,6 +20,9 @@ public enum LoRA: PEFTMethod {
             layersPattern: configuration.layersPattern
         ) { $0 is any LinearLayer || $0 is Embedding || $0 is LoRAEmbedding }
         let model = context.model
+        if configuration.initialization == .pissa || configuration.initialization == .olora {
+            try checkWeightRanks(paths: paths, in: model, configuration: configuration)
+        }
         for path in paths {
             let module = try model.module(at: path)
             switch module {
@@ -40,6 +43,27 @@ public enum LoRA: PEFTMethod {
             }
         }
         return .none
+    }
+
+    /// PiSSA and OLoRA take each layer's top `r` directions and rewrite its weight, layer by layer;
+    /// every layer must have `r` of them, checked before the first is rewritten so that a refusal
+    /// leaves the base as it was.
+    private static func checkWeightRanks(
+        paths: [String], in model: Module, configuration: LoRAConfiguration
+    ) throws {
+        for path in paths {
+            guard let layer = try model.module(at: path) as? any LinearLayer else { continue }
+            let rank = configuration.rank(for: path)
+            let available = min(layer.inputFeatures, layer.outputFeatures)
+            guard rank <= available else {
+                throw AdapterError.invalidConfiguration(
+                    key: "r",
+                    reason:
+                        "\(configuration.initialization == .pissa ? "PiSSA" : "OLoRA") takes \(rank) "
+                        + "directions from '\(path)' [\(layer.inputFeatures) → "
+                        + "\(layer.outputFeatures)], which has only \(available)")
+            }
+        }
     }
 
     private static func add(
