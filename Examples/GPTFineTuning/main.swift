@@ -120,6 +120,8 @@ func train(
     let optimizer = try prepared.makeOptimizer(learningRate: learningRate, beta2: 0.99)
     let schedule = LearningRateSchedule.cosine(warmupSteps: steps / 10, totalSteps: steps)
     var run = TrainingRun(label: label, steps: steps, heldOut: heldOut, evalEvery: evalEvery)
+    // The method's own per-step work: AdaLoRA's regulariser and rank allocation.
+    let hook = try prepared.trainingStepHook()
     prepared.train(true)
     for step in 1...steps {
         let stepStart = run.timer.now
@@ -132,9 +134,10 @@ func train(
             DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
         // Each position predicts the next token.
         let loss = causalLanguageModelingLoss(logits: logits, labels: batch.labels)
-        loss.backward()
+        (hook?.additionalLoss().map { loss + $0 } ?? loss).backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.step()
+        try hook?.optimizerDidStep(step - 1)
         optimizer.zeroGradients()
         run.recordStep(
             step, startedAt: stepStart, loss: loss.scalar, learningRate: optimizer.learningRate,

@@ -111,6 +111,8 @@ func train(
     let optimizer = try prepared.makeOptimizer(learningRate: learningRate, beta2: 0.99)
     let schedule = LearningRateSchedule.cosine(warmupSteps: steps / 10, totalSteps: steps)
     var run = TrainingRun(label: label, steps: steps, heldOut: heldOut, evalEvery: evalEvery)
+    // The method's own per-step work: AdaLoRA's regulariser and rank allocation.
+    let hook = try prepared.trainingStepHook()
     prepared.train(true)
     optimizer.learningRate = schedule.learningRate(atStep: 0, base: learningRate)
     for step in 1...steps {
@@ -127,9 +129,10 @@ func train(
             DecoderInputs(tokenIDs: batch.decoderInputIDs), encoderOutput: encoded,
             encoderMask: batch.attentionMask)
         let loss = crossEntropy(logits: logits, targets: batch.flatLabels)
-        loss.backward()
+        (hook?.additionalLoss().map { loss + $0 } ?? loss).backward()
         clipGradientNorm(parameters, maxNorm: 1)
         optimizer.step()
+        try hook?.optimizerDidStep(step - 1)
         optimizer.zeroGradients()
         // The schedule steps after the optimizer, as the Trainer's lr_scheduler.step() does.
         let stepLearningRate = optimizer.learningRate

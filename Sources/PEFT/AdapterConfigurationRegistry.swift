@@ -23,6 +23,7 @@ public enum AdapterConfigurationRegistry {
         OFTConfiguration.peftType: OFTConfiguration.self,
         LoHaConfiguration.peftType: LoHaConfiguration.self,
         LoKrConfiguration.peftType: LoKrConfiguration.self,
+        AdaLoRAConfiguration.peftType: AdaLoRAConfiguration.self,
     ]
 
     /// Makes folders whose `peft_type` is `type.peftType` load as `type`; a later registration of the

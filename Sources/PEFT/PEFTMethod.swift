@@ -48,6 +48,14 @@ public protocol PEFTMethod {
         to folder: URL, from model: Module, configuration: Configuration,
         attachment: AdapterAttachment
     ) throws -> Bool
+
+    /// The method's work in each training step besides the forward pass, for the adapter
+    /// `adapterName` (AdaLoRA's regulariser and rank allocation); `record` stores a configuration the
+    /// hook changed in the container. The default is `nil`: nothing to do.
+    static func trainingStepHook(
+        in model: Module, adapterName: String, configuration: Configuration,
+        record: @escaping (Configuration) -> Void
+    ) throws -> (any TrainingStepHook)?
 }
 
 extension PEFTMethod {
@@ -72,6 +80,12 @@ extension PEFTMethod {
         to folder: URL, from model: Module, configuration: Configuration,
         attachment: AdapterAttachment
     ) throws -> Bool { false }
+
+    /// No per-step work.
+    public static func trainingStepHook(
+        in model: Module, adapterName: String, configuration: Configuration,
+        record: @escaping (Configuration) -> Void
+    ) throws -> (any TrainingStepHook)? { nil }
 
     /// The biases PEFT's `bias` option saves beside the adapter, keyed as PEFT saves them:
     /// `wrappedLayers` adds the bias of each layer that carries `adapterName` (its

@@ -44,6 +44,8 @@ public protocol PEFTModelProtocol: AnyObject {
     )]
     /// Merges the active adapter and returns the plain base model.
     func mergeAndUnloadModule(safe: Bool) throws -> Module
+    /// The active adapter's per-step training work, or `nil` when its method needs none.
+    func trainingStepHook() throws -> (any TrainingStepHook)?
 }
 
 extension PEFTModelProtocol {

@@ -81,6 +81,7 @@ extension Train {
             alpha: alpha ?? TrainingMethod.defaultAlpha(rank: rank),
             targets: targets.map { $0.split(separator: ",").map(String.init) },
             virtualTokens: virtualTokens, taskType: isSequenceClassification ? "SEQ_CLS" : nil,
+            totalSteps: steps,
             resumingFrom: checkpoint.map { $0.appendingPathComponent("adapter") }
         ) {
             // Fisher scores on four shuffled calibration batches, 1% of the weights.

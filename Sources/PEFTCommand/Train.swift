@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "lora, full, prompt, ptuning, prefix, ia3, adapter, vera, oft, loha, lokr, bitfit, selective or none."
+            "lora, full, prompt, ptuning, prefix, ia3, adapter, vera, oft, loha, lokr, adalora, bitfit, selective or none."
     )
     var method: TrainingMethod = .lora
 

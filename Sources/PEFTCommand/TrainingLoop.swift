@@ -31,6 +31,8 @@ struct TrainingLoop {
     let parallel: DataParallel
     var group: any ProcessGroup { parallel.group }
     private let schedule: LearningRateSchedule
+    /// The method's own per-step work (AdaLoRA's regulariser and rank allocation), if any.
+    private let stepHook: (any TrainingStepHook)?
     private var batches: ShuffledBatches
     private var reporter: ProgressReporter
 
@@ -50,6 +52,7 @@ struct TrainingLoop {
         self.gradientAccumulation = gradientAccumulation
         self.maximumLength = maximumLength
         parameters = prepared.trainable.map(\.parameter)
+        stepHook = try prepared.trainingStepHook()
         optimizer = try prepared.makeOptimizer(learningRate: learningRate)
         if let checkpoint, !parameters.isEmpty {
             try optimizer.loadState(
@@ -97,7 +100,9 @@ struct TrainingLoop {
             } else {
                 tokens += measured.tokens
             }
-            let loss = measured.loss * (weight / Float(gradientAccumulation))
+            // A method's own term joins each micro-batch's loss, as PEFT adds it in forward.
+            let objective = stepHook?.additionalLoss().map { measured.loss + $0 } ?? measured.loss
+            let loss = objective * (weight / Float(gradientAccumulation))
             // A rank whose rows carry no loss adds nothing (its mean would be 0/0).
             guard group.size == 1 || measured.lossTerms > 0 else { continue }
             stepLoss += loss.scalar
@@ -129,6 +134,8 @@ struct TrainingLoop {
         }
         optimizer.learningRate = schedule.learningRate(atStep: completed, base: peakLearningRate)
         optimizer.step()
+        // After the step and before the gradients go, where PEFT calls update_and_allocate.
+        try stepHook?.optimizerDidStep(completed)
         optimizer.zeroGradients()
         timer.recordStep(startedAt: stepStart)
         state.step += 1

@@ -24,6 +24,11 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
     case loha
     /// LoKr on the family's default targets: a Kronecker product, the larger factor of rank `--rank`.
     case lokr
+    /// AdaLoRA on the family's default AdaLoRA targets: `--rank` is `init_r`, two thirds of it
+    /// `target_r` (PEFT's 12 → 8), and the budget schedule spans the run's steps. A run resumes
+    /// only from a checkpoint saved before the first mask: the allocator's smoothed scores are not
+    /// checkpointed, and a saved adapter is cut to its rank pattern.
+    case adalora
     /// Houlsby bottleneck adapters, reduction factor 8.
     case adapter
     /// BitFit: the biases only.
@@ -47,6 +52,9 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
         case .loha: 1e-2
         // A fresh LoKr's w1 is zero and each of its few entries scales a whole block of ΔW.
         case .lokr: 3e-2
+        // E starts at zero and A, B near it: the update is a product of three small factors, which
+        // LoRA's rate barely moves in a short run.
+        case .adalora: 1e-2
         case .prompt, .ptuning, .prefix: 3e-2
         case .full: 5e-4
         case .none: 0
@@ -95,6 +103,13 @@ public enum TrainingMethod: String, CaseIterable, Sendable {
                 $0.alpha = alpha
                 if let targets { $0.targets = .suffixes(targets) }
             }
+        case .adalora:
+            AdaLoRAConfiguration {
+                $0.initialRank = rank
+                $0.targetRank = max(1, rank * 2 / 3)
+                $0.alpha = alpha
+                if let targets { $0.targets = .suffixes(targets) }
+            }
         case .adapter: BottleneckConfiguration(placement: .houlsby) { $0.reductionFactor = 8 }
         case .full, .bitfit, .selective, .none: nil
         }
@@ -125,6 +140,7 @@ public struct PreparedModel {
     public init(
         base: some AdaptableModel, method: TrainingMethod, rank: Int, alpha: Float,
         targets: [String]?, virtualTokens: Int, taskType: String? = nil,
+        totalSteps: Int? = nil,
         resumingFrom checkpoint: URL? = nil, select: (() throws -> ParameterSelection)? = nil
     ) throws {
         self.base = base
@@ -132,6 +148,11 @@ public struct PreparedModel {
         var configuration = method.configuration(
             rank: rank, alpha: alpha, targets: targets, virtualTokens: virtualTokens)
         if let taskType { configuration?.taskType = taskType }
+        // AdaLoRA's budget schedule spans the whole run (PEFT's total_step).
+        if var adalora = configuration as? AdaLoRAConfiguration {
+            adalora.scheduleBudget(totalSteps: totalSteps ?? 1)
+            configuration = adalora
+        }
         if let checkpoint, configuration != nil {
             adapter = try PEFTModel.load(base, from: checkpoint, isTrainable: true)
         } else if let configuration {

@@ -22,7 +22,7 @@ public struct FineTuningOptions: ParsableArguments {
     /// What trains.
     @Option(
         help:
-            "What trains: lora, full, prompt, ptuning, prefix, ia3, vera, oft, loha, lokr, adapter, bitfit, selective or none."
+            "What trains: lora, full, prompt, ptuning, prefix, ia3, vera, oft, loha, lokr, adalora, adapter, bitfit, selective or none."
     )
     public var method: TrainingMethod = .lora
 
@@ -92,7 +92,7 @@ public struct FineTuningOptions: ParsableArguments {
     ) throws -> PreparedModel {
         try PreparedModel(
             base: base, method: method, rank: rank, alpha: loraAlpha, targets: targets,
-            virtualTokens: virtualTokens, resumingFrom: folder, select: select)
+            virtualTokens: virtualTokens, totalSteps: steps, resumingFrom: folder, select: select)
     }
 
     /// `--cache`, or `.peft-cache/<example>-base` (`-smoke` appended with `--smoke`, so that a

@@ -7,6 +7,7 @@ struct ExampleSmokeTests {
         ("gpt-finetuning", "lora"), ("gpt-finetuning", "prefix"), ("gpt-finetuning", "selective"),
         ("t5-finetuning", "lora"), ("t5-finetuning", "ptuning"), ("t5-finetuning", "adapter"),
         ("gpt-finetuning", "loha"), ("t5-finetuning", "lokr"),
+        ("gpt-finetuning", "adalora"), ("t5-finetuning", "adalora"),
     ]
 
     @Test("Each example trains, saves, reloads and summarises in smoke mode", arguments: runs)

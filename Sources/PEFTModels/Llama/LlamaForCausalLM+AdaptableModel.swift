@@ -25,7 +25,9 @@ extension LlamaForCausalLM: AdaptableModel {
 
     /// PEFT's table row for this `model_type`.
     public func defaultTargetModules(for peftType: String) -> [String]? {
-        targets.targets(for: peftType)
+        // PEFT's AdaLoRA table has no `mistral` row: the targets must be named.
+        if peftType == "ADALORA" && modelType == "mistral" { return nil }
+        return targets.targets(for: peftType)
     }
 
     /// IA3 scales the input of `down_proj`.

@@ -3,8 +3,12 @@ import PEFTTensor
 
 extension T5ForConditionalGeneration: AdaptableModelWithTargetTable {
     /// Hugging Face PEFT's default targets for `t5`.
-    public static let defaultTargets = DefaultTargetModules(
-        lora: ["q", "v"], ia3: ["k", "v", "wo"], ia3FeedForward: ["wo"])
+    public static let defaultTargets: DefaultTargetModules = {
+        var targets = DefaultTargetModules(
+            lora: ["q", "v"], ia3: ["k", "v", "wo"], ia3FeedForward: ["wo"])
+        targets.adalora = ["q", "k", "v", "o", "wi", "wo"]
+        return targets
+    }()
 
     /// `t5`.
     public var modelType: String { configuration.modelType }
