@@ -1,49 +1,72 @@
 import PEFTNN
 import PEFTTensor
 
-/// How ``PEFTModel/addWeightedAdapter(_:weights:name:combination:svdRank:)`` combines LoRA adapters.
-public enum LoRACombination: String, Sendable {
-    /// `A = Σ sign·√|wᵢsᵢ|·Aᵢ`, `B = Σ √|wᵢsᵢ|·Bᵢ`: equal ranks; not the exact weighted sum of updates.
-    case linear
-    /// `A = cat(wᵢsᵢ·Aᵢ)`, `B = cat(Bᵢ)`: rank Σrᵢ, exactly `Σ wᵢ·ΔWᵢ`.
-    case cat
-    /// The exact `Σ wᵢ·ΔWᵢ`, truncated by SVD to `svdRank` (the largest rank by default).
-    case svd
-}
-
 extension PEFTModel {
     /// Adds a new LoRA adapter `name` that combines existing ones, as PEFT's `add_weighted_adapter`.
     ///
     /// The new adapter has `alpha = r`, so its scaling is 1 and the old scalings are folded into its
-    /// factors. All combined adapters must target the same modules.
+    /// factors. All combined adapters must target the same modules. A single adapter is always
+    /// combined ``LoRACombination/linear``, as in PEFT.
+    ///
+    /// - Parameters:
+    ///   - combination: How to combine; see ``LoRACombination``.
+    ///   - svdRank: The new rank for the SVD types (the largest combined rank by default).
+    ///   - density: The fraction of entries the pruning types keep, in `[0, 1]`; 1 or more prunes
+    ///     nothing. Required by every type but `linear`, `cat` and `svd`.
+    ///   - majoritySignMethod: How the TIES types elect each entry's sign.
+    ///   - masks: Where the DARE types get their random keep-masks; pass a source that replays
+    ///     recorded masks to reproduce another run (PEFT's, say) exactly.
+    /// - Throws: ``AdapterError`` naming `weights`, `combination_type` or `density` for invalid
+    ///   arguments, or an unknown adapter, before anything changes.
     public func addWeightedAdapter(
         _ adapters: [String], weights: [Float], name: String, combination: LoRACombination = .svd,
-        svdRank: Int? = nil
+        svdRank: Int? = nil, density: Double? = nil,
+        majoritySignMethod: MajoritySignMethod = .total,
+        masks: any PruningMaskSource = SeededPruningMasks()
     ) throws {
         guard adapters.count == weights.count, !adapters.isEmpty else {
             throw AdapterError.invalidConfiguration(
                 key: "weights", reason: "need one weight per adapter")
         }
+        let combination = adapters.count == 1 ? .linear : combination
         let sources = try adapters.map { adapter -> LoRAConfiguration in
             guard let configuration = configurations[adapter] as? LoRAConfiguration else {
                 throw AdapterError.unknownAdapter(adapter, known: adapterNames)
             }
             return configuration
         }
-        let layers = adapterLayers().compactMap { ($0.layer as? LoRALinear).map { layer in layer } }
-        let ranks = layers.flatMap { layer in adapters.compactMap { layer.adapters[$0]?.rank } }
+        if combination.needsDensity {
+            guard let density, density >= 0 else {
+                throw AdapterError.invalidConfiguration(
+                    key: "density",
+                    reason: "\(combination.rawValue) needs a density of at least 0, got "
+                        + (density.map { "\($0)" } ?? "none"))
+            }
+        }
+        if let svdRank, svdRank < 1 {
+            throw AdapterError.invalidConfiguration(
+                key: "svd_rank", reason: "must be positive, got \(svdRank)")
+        }
+        let layers = adapterLayers().compactMap { entry in
+            (entry.layer as? LoRALinear).map { (path: entry.path, layer: $0) }
+        }
+        let ranks = layers.flatMap { entry in adapters.compactMap { entry.layer.adapters[$0]?.rank }
+        }
         let newRank: Int
-        switch combination {
-        case .linear:
+        if combination == .cat {
+            newRank = adapters.compactMap { adapter in layers.first?.layer.adapters[adapter]?.rank }
+                .reduce(0, +)
+        } else if combination.usesSVD {
+            newRank = svdRank ?? ranks.max() ?? sources[0].rank
+        } else {
             guard Set(ranks).count <= 1 else {
                 throw AdapterError.invalidConfiguration(
-                    key: "combination_type", reason: "linear needs equal ranks")
+                    key: "combination_type",
+                    reason:
+                        "\(combination.rawValue) needs adapters of equal ranks, got \(Set(ranks).sorted())"
+                )
             }
             newRank = ranks.first ?? sources[0].rank
-        case .cat:
-            newRank = adapters.compactMap { adapter in layers.first?.adapters[adapter]?.rank }
-                .reduce(0, +)
-        case .svd: newRank = svdRank ?? ranks.max() ?? sources[0].rank
         }
         var configuration = sources[0]
         configuration.rank = newRank
@@ -54,61 +77,98 @@ extension PEFTModel {
         configuration.useDoRA = false
         configuration.initialization = .standard
         try addAdapter(name, configuration: configuration)
-        for layer in layers {
-            guard let target = layer.adapters[name] else { continue }
-            let parts = adapters.enumerated().compactMap { index, adapter in
-                layer.adapters[adapter].map { ($0, weights[index]) }
+        let merge = WeightedMerge(
+            combination: combination, rank: newRank, density: density ?? 1,
+            signMethod: majoritySignMethod, masks: masks)
+        do {
+            for (path, layer) in layers {
+                guard let target = layer.adapters[name] else { continue }
+                let parts = adapters.enumerated().compactMap { index, adapter in
+                    layer.adapters[adapter].map {
+                        (name: adapter, factors: $0, weight: weights[index])
+                    }
+                }
+                guard parts.count == adapters.count else {
+                    throw AdapterError.invalidState(
+                        "adapters \(adapters) do not all target \(path)")
+                }
+                let (down, up) = try withoutGradients { try merge.factors(parts, layer: path) }
+                target.down.assign(down)
+                target.up.assign(up)
             }
-            guard parts.count == adapters.count else {
-                throw AdapterError.invalidState(
-                    "adapters \(adapters) do not all target the same modules")
-            }
-            let (down, up) = try withoutGradients {
-                try combined(parts, combination: combination, rank: newRank)
-            }
-            target.down.assign(down)
-            target.up.assign(up)
+        } catch {
+            try? deleteAdapter(name)
+            throw error
+        }
+    }
+}
+
+/// One `add_weighted_adapter` call's settings, turning each layer's adapters into the new factors.
+private struct WeightedMerge {
+    let combination: LoRACombination
+    let rank: Int
+    let density: Double
+    let signMethod: MajoritySignMethod
+    let masks: any PruningMaskSource
+
+    typealias Part = (name: String, factors: LoRAFactors, weight: Float)
+
+    /// The new adapter's `(A, B)` for the layer at `layer`.
+    func factors(_ parts: [Part], layer: String) throws -> (down: Tensor, up: Tensor) {
+        if combination == .cat {
+            let downs = parts.map { $0.factors.down.value * ($0.weight * $0.factors.scaling) }
+            return (
+                concatenate(downs, alongAxis: 0),
+                concatenate(parts.map { $0.factors.up.value }, alongAxis: 1)
+            )
+        }
+        if combination.usesSVD {
+            let delta = try merged(
+                parts.map { $0.factors.delta() }, weights: parts.map(\.weight), parts: parts,
+                layer: layer, target: .delta)
+            return try truncated(delta)
+        }
+        // The weight and scaling split as a square root over A and B, the sign on A's side.
+        let products = parts.map { Double($0.weight) * Double($0.factors.scaling) }
+        let downWeights = products.map { Float(($0 < 0 ? -1 : 1) * abs($0).squareRoot()) }
+        let upWeights = products.map { Float(abs($0).squareRoot()) }
+        return (
+            try merged(
+                parts.map { $0.factors.down.value.detached() }, weights: downWeights, parts: parts,
+                layer: layer, target: .down),
+            try merged(
+                parts.map { $0.factors.up.value.detached() }, weights: upWeights, parts: parts,
+                layer: layer, target: .up)
+        )
+    }
+
+    private func merged(
+        _ tasks: [Tensor], weights: [Float], parts: [Part], layer: String,
+        target: PruningMaskRequest.Target
+    ) throws -> Tensor {
+        try combination.taskMerge.merge(
+            tasks, weights: weights, density: density, signMethod: signMethod
+        ) { index in
+            try masks.mask(
+                for: PruningMaskRequest(
+                    layer: layer, adapter: parts[index].name, target: target,
+                    shape: tasks[index].shape, density: density))
         }
     }
 
-    private func combined(_ parts: [(LoRAFactors, Float)], combination: LoRACombination, rank: Int)
-        throws
-        -> (down: Tensor, up: Tensor)
-    {
-        switch combination {
-        case .cat:
-            let downs = parts.map { factors, weight in
-                factors.down.value * (weight * factors.scaling)
-            }
-            return (
-                concatenate(downs, alongAxis: 0),
-                concatenate(parts.map { $0.0.up.value }, alongAxis: 1)
-            )
-        case .linear:
-            var down = Tensor.zeros(parts[0].0.down.shape)
-            var up = Tensor.zeros(parts[0].0.up.shape)
-            for (factors, weight) in parts {
-                let product = weight * factors.scaling
-                let root = abs(product).squareRoot()
-                down = down + factors.down.value.detached() * (product < 0 ? -root : root)
-                up = up + factors.up.value.detached() * root
-            }
-            return (down, up)
-        case .svd:
-            var delta = parts[0].0.delta() * parts[0].1
-            for (factors, weight) in parts.dropFirst() { delta = delta + factors.delta() * weight }
-            let svd = try delta.singularValueDecomposition()
-            let kept = min(rank, svd.singularValues.count)
-            let up =
-                svd.u.narrowed(alongAxis: 1, start: 0, length: kept)
-                * svd.singularValues.narrowed(alongAxis: 0, start: 0, length: kept)
-            let down = svd.vTransposed.narrowed(alongAxis: 0, start: 0, length: kept)
-            guard kept < rank else { return (down, up) }
-            // A rank above the matrix's own pads with zero directions.
-            return (
-                concatenate([down, Tensor.zeros([rank - kept, down.shape[1]])], alongAxis: 0),
-                concatenate([up, Tensor.zeros([up.shape[0], rank - kept])], alongAxis: 1)
-            )
-        }
+    /// `B = U[:, :r]·diag(S[:r])`, `A = Vᵀ[:r]`; a rank above the matrix's own pads with zero
+    /// directions.
+    private func truncated(_ delta: Tensor) throws -> (down: Tensor, up: Tensor) {
+        let svd = try delta.singularValueDecomposition()
+        let kept = min(rank, svd.singularValues.count)
+        let up =
+            svd.u.narrowed(alongAxis: 1, start: 0, length: kept)
+            * svd.singularValues.narrowed(alongAxis: 0, start: 0, length: kept)
+        let down = svd.vTransposed.narrowed(alongAxis: 0, start: 0, length: kept)
+        guard kept < rank else { return (down, up) }
+        return (
+            concatenate([down, Tensor.zeros([rank - kept, down.shape[1]])], alongAxis: 0),
+            concatenate([up, Tensor.zeros([up.shape[0], rank - kept])], alongAxis: 1)
+        )
     }
 }

@@ -1,0 +1,207 @@
+import Foundation
+import PEFTTestSupport
+import Testing
+
+@testable import PEFT
+
+/// Replays the DARE masks PEFT drew, as `make_merge_fixtures.py` recorded them for one merge.
+final class RecordedPruningMasks: PruningMaskSource {
+    let file: SafeTensorsFile
+    let merge: String
+    private(set) var served = 0
+
+    init(_ file: SafeTensorsFile, merge: String) {
+        self.file = file
+        self.merge = merge
+    }
+
+    func mask(for request: PruningMaskRequest) throws -> Tensor {
+        let key = "\(merge)/mask/\(request.layer)/\(request.adapter)/\(request.target.rawValue)"
+        guard let info = file.info(key) else {
+            throw AdapterError.missingKeys(file: "merges.safetensors", keys: [key])
+        }
+        served += 1
+        return Tensor(shape: info.shape, scalars: try file.floats(key))
+    }
+}
+
+/// One `merge-*` fixture folder: adapters `a` and `b`, the merges PEFT made of them, and its results.
+struct MergeFixture {
+    let name: String
+    let parity: ParityFixture
+    let results: SafeTensorsFile
+
+    init(_ name: String) throws {
+        self.name = name
+        parity = try ParityFixture(name)
+        results = try SafeTensorsFile(
+            contentsOf: ParityFixture.folder(name).appendingPathComponent("merges.safetensors"))
+    }
+
+    var merges: [[String: Any]] { parity.object["merges"] as! [[String: Any]] }
+
+    func tensor(_ key: String) throws -> Tensor {
+        let info = try #require(results.info(key), "\(name): no \(key)")
+        return Tensor(shape: info.shape, scalars: try results.floats(key))
+    }
+
+    /// Loads `a` and `b` onto `base`, makes every merge PEFT made with its recorded masks, and expects
+    /// PEFT's factors (non-SVD types), updates `B·A` (SVD types) and logits; returns the worst logit
+    /// difference per merge.
+    func check<Base: Module>(_ base: Base, logits: () -> Tensor) throws -> [String: Float] {
+        let folder = ParityFixture.folder(name)
+        let peft = try PEFTModel.load(
+            base, from: folder.appendingPathComponent("a"), adapterName: "a")
+        try peft.loadAdapter(from: folder.appendingPathComponent("b"), as: "b")
+        var worst: [String: Float] = [:]
+        for merge in merges {
+            let mergeName = merge["name"] as! String
+            let combination = try #require(
+                LoRACombination(rawValue: merge["combination_type"] as! String))
+            let masks = RecordedPruningMasks(results, merge: mergeName)
+            try peft.addWeightedAdapter(
+                ["a", "b"], weights: (merge["weights"] as! [NSNumber]).map(\.floatValue),
+                name: mergeName, combination: combination, svdRank: merge["svd_rank"] as? Int,
+                density: (merge["density"] as? NSNumber)?.doubleValue,
+                majoritySignMethod: try #require(
+                    MajoritySignMethod(rawValue: merge["majority_sign_method"] as! String)),
+                masks: masks)
+            #expect(masks.served == merge["masks"] as! Int, "\(name) \(mergeName)")
+            for (path, layer) in peft.adapterLayers() {
+                let factors = try #require((layer as? LoRALinear)?.adapters[mergeName])
+                #expect(factors.scaling == 1)
+                if combination.usesSVD {
+                    expectClose(
+                        factors.delta(), try tensor("\(mergeName)/\(path).delta"), tolerance: 1e-4)
+                } else {
+                    expectClose(
+                        factors.down.value, try tensor("\(mergeName)/\(path).lora_A"),
+                        tolerance: 1e-5)
+                    expectClose(
+                        factors.up.value, try tensor("\(mergeName)/\(path).lora_B"),
+                        tolerance: 1e-5)
+                }
+            }
+            try peft.setAdapter(mergeName)
+            let expected = try tensor("\(mergeName)/logits")
+            let difference = maxAbsoluteDifference(logits(), expected)
+            #expect(difference <= 1e-4, "\(name) \(mergeName): max |Δ| \(difference)")
+            worst[mergeName] = difference
+        }
+        return worst
+    }
+}
+
+@Suite("Weighted adapter combinations (add_weighted_adapter)")
+struct WeightedMergeTests {
+    @Test(
+        "Every combination type gives PEFT's factors, updates and logits on GPT-2",
+        arguments: ["merge-gpt2", "merge-gpt2-svd"])
+    func gpt2Parity(name: String) throws {
+        let fixture = try MergeFixture(name)
+        let loaded = try FixtureModels.load("gpt2-tiny")
+        loaded.model.eval()
+        let worst = try fixture.check(loaded.model) {
+            FixtureModels.logits(loaded, fixture.parity.cases[0])
+        }
+        #expect(worst.count == fixture.merges.count)
+        print("\(name): max |Δ logits| \(worst.sorted { $0.key < $1.key })")
+    }
+
+    @Test(
+        "Every combination type gives PEFT's factors, updates and logits on Llama",
+        arguments: ["merge-llama", "merge-llama-svd"])
+    func llamaParity(name: String) throws {
+        let fixture = try MergeFixture(name)
+        let model = try LlamaFixtures.load("llama-tiny")
+        let worst = try fixture.check(model) {
+            LlamaFixtures.logits(model, fixture.parity.cases[0])
+        }
+        #expect(worst.count == fixture.merges.count)
+        print("\(name): max |Δ logits| \(worst.sorted { $0.key < $1.key })")
+    }
+
+    @Test("Magnitude pruning keeps int(density·n) entries, the largest by magnitude")
+    func magnitudePruning() {
+        let values: [Float] = [0.5, -3, 0.1, 2, -0.2, 1]
+        #expect(TaskTensorMerge.magnitudePruned(values, density: 0.5) == [0, -3, 0, 2, 0, 1])
+        #expect(TaskTensorMerge.magnitudePruned(values, density: 0.34) == [0, -3, 0, 2, 0, 0])
+        #expect(TaskTensorMerge.magnitudePruned(values, density: 0) == [0, 0, 0, 0, 0, 0])
+    }
+
+    @Test("TIES elects the sign by total or by frequency and averages only the agreeing entries")
+    func tiesElection() {
+        let tasks: [[Float]] = [[1, -4, 0, 2], [-3, 1, 5, 0], [1, 1, 0, -1]]
+        let weights: [Float] = [1, 2, 0.5]
+        // total: sums -1, -2, 5, 1 → signs -, -, +, +.
+        #expect(
+            TaskTensorMerge.disjointMerge(tasks, weights: weights, signMethod: .total)
+                == [-6, -4, 10, 2])
+        // frequency: sign sums 1, 1, 1, 0 → +, +, +, + (a zero sum elects +).
+        #expect(
+            TaskTensorMerge.disjointMerge(tasks, weights: weights, signMethod: .frequency)
+                == [0.75, 1.25, 10, 2])
+    }
+
+    @Test("The seeded DARE masks keep about density of the entries and repeat with the seed")
+    func seededMasks() {
+        let request = PruningMaskRequest(
+            layer: "l", adapter: "a", target: .down, shape: [100, 100], density: 0.3)
+        let first = SeededPruningMasks(seed: 7).mask(for: request).scalars
+        #expect(first.allSatisfy { $0 == 0 || $0 == 1 })
+        #expect(abs(first.reduce(0, +) / 10_000 - 0.3) < 0.02)
+        #expect(SeededPruningMasks(seed: 7).mask(for: request).scalars == first)
+        #expect(SeededPruningMasks(seed: 8).mask(for: request).scalars != first)
+    }
+
+    @Test("Pruning types need a density, factor types equal ranks; a failed call adds nothing")
+    func invalidArguments() throws {
+        let model = tinyGPT2()
+        let peft = try model.applyLoRA(rank: 2, adapterName: "a")
+        try peft.addAdapter(
+            "b", configuration: LoRAConfiguration { $0.rank = 3 })
+        #expect(
+            throws: AdapterError.invalidConfiguration(
+                key: "density", reason: "ties_svd needs a density of at least 0, got none")
+        ) {
+            try peft.addWeightedAdapter(
+                ["a", "b"], weights: [1, 1], name: "m", combination: .tiesSVD)
+        }
+        #expect(throws: AdapterError.self) {
+            try peft.addWeightedAdapter(
+                ["a", "b"], weights: [1, 1], name: "m", combination: .dareTies, density: 0.5)
+        }
+        #expect(throws: AdapterError.self) {
+            try peft.addWeightedAdapter(
+                ["a", "b"], weights: [1, 1], name: "m", combination: .dareLinearSVD, density: -1)
+        }
+        #expect(peft.adapterNames == ["a", "b"])
+        try peft.addWeightedAdapter(
+            ["a", "b"], weights: [1, 1], name: "m", combination: .dareTiesSVD, density: 0.5)
+        let layer = model.transformer.blocks[0].attention.queryKeyValue as! LoRALinear
+        #expect(layer.adapters["m"]?.rank == 3)
+    }
+
+    @Test("Density 1 prunes nothing: ties and dare_linear then equal their unpruned formulas")
+    func fullDensity() throws {
+        let model = tinyGPT2()
+        let peft = try model.applyLoRA(rank: 2, alpha: 4, adapterName: "a")
+        try peft.addAdapter("b", configuration: LoRAConfiguration { $0.rank = 2 })
+        randomizeAdapters(peft, seed: 5)
+        let layer = model.transformer.blocks[0].attention.queryKeyValue as! LoRALinear
+        try peft.addWeightedAdapter(
+            ["a", "b"], weights: [0.7, 0.4], name: "linear", combination: .linear)
+        try peft.addWeightedAdapter(
+            ["a", "b"], weights: [0.7, 0.4], name: "dare", combination: .dareLinear, density: 1)
+        try peft.addWeightedAdapter(
+            ["a", "b"], weights: [0.7, 0.4], name: "svd", combination: .svd)
+        try peft.addWeightedAdapter(
+            ["a", "b"], weights: [0.7, 0.4], name: "prune", combination: .magnitudePruneSVD,
+            density: 1)
+        let (linear, dare) = (layer.adapters["linear"]!, layer.adapters["dare"]!)
+        expectClose(dare.down.value, linear.down.value, tolerance: 0)
+        expectClose(dare.up.value, linear.up.value, tolerance: 0)
+        expectClose(
+            layer.adapters["prune"]!.delta(), layer.adapters["svd"]!.delta(), tolerance: 1e-6)
+    }
+}
