@@ -36,7 +36,8 @@ struct TrainingLoop {
         _ prepared: PreparedModel, tokenizer: any Tokenizer, examples: [TextExample],
         state: TrainingState, totalSteps: Int, batchSize: Int, gradientAccumulation: Int,
         learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?,
-        group: any ProcessGroup = SingleProcessGroup()
+        group: any ProcessGroup = SingleProcessGroup(),
+        loraPlus: LoRAPlus? = nil
     ) throws {
         self.prepared = prepared
         self.tokenizer = tokenizer
@@ -45,7 +46,9 @@ struct TrainingLoop {
         self.gradientAccumulation = gradientAccumulation
         self.maximumLength = maximumLength
         parameters = prepared.trainable.map(\.parameter)
-        optimizer = try prepared.makeOptimizer(learningRate: learningRate)
+        optimizer =
+            try loraPlus.map { try prepared.makeLoRAPlusOptimizer(learningRate: learningRate, $0) }
+            ?? prepared.makeOptimizer(learningRate: learningRate)
         if let checkpoint, !parameters.isEmpty {
             try optimizer.loadState(
                 from: checkpoint.appendingPathComponent("optimizer.safetensors"),
