@@ -46,14 +46,15 @@ struct MergeFixture {
     }
 
     /// Loads `a` and `b` onto `base`, makes every merge PEFT made with its recorded masks, and expects
-    /// PEFT's factors (non-SVD types), updates `B·A` (SVD types) and logits; returns the worst logit
-    /// difference per merge.
-    func check<Base: Module>(_ base: Base, logits: () -> Tensor) throws -> [String: Float] {
+    /// PEFT's factors (non-SVD types), updates `B·A` (SVD types) and logits; returns the worst
+    /// differences per merge (logits, then factors or updates).
+    func check<Base: Module>(_ base: Base, logits: () -> Tensor) throws -> [String: (Float, Float)]
+    {
         let folder = ParityFixture.folder(name)
         let peft = try PEFTModel.load(
             base, from: folder.appendingPathComponent("a"), adapterName: "a")
         try peft.loadAdapter(from: folder.appendingPathComponent("b"), as: "b")
-        var worst: [String: Float] = [:]
+        var worst: [String: (Float, Float)] = [:]
         for merge in merges {
             let mergeName = merge["name"] as! String
             let combination = try #require(
@@ -67,26 +68,29 @@ struct MergeFixture {
                     MajoritySignMethod(rawValue: merge["majority_sign_method"] as! String)),
                 masks: masks)
             #expect(masks.served == merge["masks"] as! Int, "\(name) \(mergeName)")
+            var worstTensor: Float = 0
+            func compare(_ actual: Tensor, _ key: String, tolerance: Float) throws {
+                let expected = try tensor(key)
+                expectClose(actual, expected, tolerance: tolerance)
+                worstTensor = max(worstTensor, maxAbsoluteDifference(actual, expected))
+            }
             for (path, layer) in peft.adapterLayers() {
-                let factors = try #require((layer as? LoRALinear)?.adapters[mergeName])
+                let factors = try #require(
+                    (layer as? LoRALinear)?.adapters[mergeName]
+                        ?? (layer as? LoRAEmbedding)?.adapters[mergeName])
                 #expect(factors.scaling == 1)
                 if combination.usesSVD {
-                    expectClose(
-                        factors.delta(), try tensor("\(mergeName)/\(path).delta"), tolerance: 1e-4)
+                    try compare(factors.delta(), "\(mergeName)/\(path).delta", tolerance: 1e-4)
                 } else {
-                    expectClose(
-                        factors.down.value, try tensor("\(mergeName)/\(path).lora_A"),
-                        tolerance: 1e-5)
-                    expectClose(
-                        factors.up.value, try tensor("\(mergeName)/\(path).lora_B"),
-                        tolerance: 1e-5)
+                    try compare(factors.down.value, "\(mergeName)/\(path).lora_A", tolerance: 1e-5)
+                    try compare(factors.up.value, "\(mergeName)/\(path).lora_B", tolerance: 1e-5)
                 }
             }
             try peft.setAdapter(mergeName)
             let expected = try tensor("\(mergeName)/logits")
             let difference = maxAbsoluteDifference(logits(), expected)
             #expect(difference <= 1e-4, "\(name) \(mergeName): max |Δ| \(difference)")
-            worst[mergeName] = difference
+            worst[mergeName] = (difference, worstTensor)
         }
         return worst
     }
@@ -105,7 +109,9 @@ struct WeightedMergeTests {
             FixtureModels.logits(loaded, fixture.parity.cases[0])
         }
         #expect(worst.count == fixture.merges.count)
-        print("\(name): max |Δ logits| \(worst.sorted { $0.key < $1.key })")
+        print(
+            "\(name): max |Δ| (logits, factors or B·A):",
+            worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
     }
 
     @Test(
@@ -118,7 +124,9 @@ struct WeightedMergeTests {
             LlamaFixtures.logits(model, fixture.parity.cases[0])
         }
         #expect(worst.count == fixture.merges.count)
-        print("\(name): max |Δ logits| \(worst.sorted { $0.key < $1.key })")
+        print(
+            "\(name): max |Δ| (logits, factors or B·A):",
+            worst.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" })
     }
 
     @Test("Magnitude pruning keeps int(density·n) entries, the largest by magnitude")

@@ -47,14 +47,11 @@ extension PEFTModel {
             throw AdapterError.invalidConfiguration(
                 key: "svd_rank", reason: "must be positive, got \(svdRank)")
         }
-        let layers = adapterLayers().compactMap { entry in
-            (entry.layer as? LoRALinear).map { (path: entry.path, layer: $0) }
-        }
-        let ranks = layers.flatMap { entry in adapters.compactMap { entry.layer.adapters[$0]?.rank }
-        }
+        var layers = loraAdapterSets()
+        let ranks = layers.flatMap { entry in adapters.compactMap { entry.layer[$0]?.rank } }
         let newRank: Int
         if combination == .cat {
-            newRank = adapters.compactMap { adapter in layers.first?.layer.adapters[adapter]?.rank }
+            newRank = adapters.compactMap { adapter in layers.first?.layer[adapter]?.rank }
                 .reduce(0, +)
         } else if combination.usesSVD {
             newRank = svdRank ?? ranks.max() ?? sources[0].rank
@@ -77,14 +74,15 @@ extension PEFTModel {
         configuration.useDoRA = false
         configuration.initialization = .standard
         try addAdapter(name, configuration: configuration)
+        layers = loraAdapterSets()
         let merge = WeightedMerge(
             combination: combination, rank: newRank, density: density ?? 1,
             signMethod: majoritySignMethod, masks: masks)
         do {
             for (path, layer) in layers {
-                guard let target = layer.adapters[name] else { continue }
+                guard let target = layer[name] else { continue }
                 let parts = adapters.enumerated().compactMap { index, adapter in
-                    layer.adapters[adapter].map {
+                    layer[adapter].map {
                         (name: adapter, factors: $0, weight: weights[index])
                     }
                 }
@@ -99,6 +97,20 @@ extension PEFTModel {
         } catch {
             try? deleteAdapter(name)
             throw error
+        }
+    }
+}
+
+extension PEFTModel {
+    /// Every LoRA layer's adapters with its path: linear (and Conv1D) layers and embeddings alike,
+    /// whose factors are `[r, in]` and `[out, r]`.
+    fileprivate func loraAdapterSets() -> [(path: String, layer: AdapterSet<LoRAFactors>)] {
+        adapterLayers().compactMap { entry in
+            if let linear = entry.layer as? LoRALinear { return (entry.path, linear.adapters) }
+            if let embedding = entry.layer as? LoRAEmbedding {
+                return (entry.path, embedding.adapters)
+            }
+            return nil
         }
     }
 }
