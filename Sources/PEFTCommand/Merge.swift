@@ -48,6 +48,11 @@ struct Merge: ParsableCommand {
     @Option(name: .long, help: "The rank of an SVD combination (default: the largest rank).")
     var svdRank: Int?
 
+    @Option(
+        name: .long,
+        help: "Clamp an SVD combination's factors to ± this quantile of their entries, in [0, 1].")
+    var svdClamp: Double?
+
     @Option(name: .long, help: "The seed of the DARE combinations' random masks.")
     var seed: UInt64 = 0
 
@@ -100,6 +105,9 @@ struct Merge: ParsableCommand {
             throw ValidationError("--combination \(combination.rawValue) needs --density")
         }
         if let svdRank, svdRank < 1 { throw ValidationError("--svd-rank: must be positive") }
+        if let svdClamp, !(0...1).contains(svdClamp) {
+            throw ValidationError("--svd-clamp: \(svdClamp) is not a quantile in [0, 1]")
+        }
     }
 
     func run() throws {
@@ -143,7 +151,8 @@ struct Merge: ParsableCommand {
         let combined = Self.combinedName(avoiding: named.map(\.name))
         try peft.addWeightedAdapter(
             named.map(\.name), weights: weights, name: combined, combination: combination,
-            svdRank: svdRank, density: density, majoritySignMethod: majoritySignMethod,
+            svdRank: svdRank, svdClamp: svdClamp, density: density,
+            majoritySignMethod: majoritySignMethod,
             masks: SeededPruningMasks(seed: seed))
         try peft.mergeAndUnload(adapters: [combined], safe: safe)
     }

@@ -54,6 +54,7 @@ struct MergeCommandTests {
             (["--adapter", a, "--adapter", b, "--combination", "dare_ties"], "--density"),
             (["--adapter", a, "--adapter", b, "--combination", "blend"], "--combination"),
             (["--adapter", a, "--adapter", a], "twice"),
+            (["--adapter", a, "--adapter", b, "--svd-clamp", "1.5"], "--svd-clamp"),
         ] {
             let run = try PEFTProcess(["merge", "--model", base, "--out", out] + arguments)
             #expect(run.status != 0)

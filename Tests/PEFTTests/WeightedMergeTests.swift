@@ -63,6 +63,7 @@ struct MergeFixture {
             try peft.addWeightedAdapter(
                 ["a", "b"], weights: (merge["weights"] as! [NSNumber]).map(\.floatValue),
                 name: mergeName, combination: combination, svdRank: merge["svd_rank"] as? Int,
+                svdClamp: (merge["svd_clamp"] as? NSNumber)?.doubleValue,
                 density: (merge["density"] as? NSNumber)?.doubleValue,
                 majoritySignMethod: try #require(
                     MajoritySignMethod(rawValue: merge["majority_sign_method"] as! String)),
@@ -149,6 +150,36 @@ struct WeightedMergeTests {
         #expect(
             TaskTensorMerge.disjointMerge(tasks, weights: weights, signMethod: .frequency)
                 == [0.75, 1.25, 10, 2])
+    }
+
+    @Test("svd_clamp's bound is torch.quantile's linear interpolation")
+    func quantile() {
+        #expect(WeightedMerge.quantile([4, 1, 3, 2], 0.5) == 2.5)
+        #expect(WeightedMerge.quantile([4, 1, 3, 2], 1) == 4)
+        #expect(WeightedMerge.quantile([4, 1, 3, 2], 0) == 1)
+        #expect(WeightedMerge.quantile([0, 10], 0.9) == 9)
+    }
+
+    @Test("svd_clamp clamps both SVD factors to ± the quantile of their entries")
+    func svdClamp() throws {
+        let model = tinyGPT2()
+        let peft = try model.applyLoRA(rank: 2, adapterName: "a")
+        try peft.addAdapter("b", configuration: LoRAConfiguration { $0.rank = 2 })
+        randomizeAdapters(peft, seed: 8)
+        try peft.addWeightedAdapter(["a", "b"], weights: [1, 0.5], name: "plain")
+        try peft.addWeightedAdapter(["a", "b"], weights: [1, 0.5], name: "clamped", svdClamp: 0.8)
+        #expect(throws: AdapterError.self) {
+            try peft.addWeightedAdapter(["a", "b"], weights: [1, 0.5], name: "bad", svdClamp: 2)
+        }
+        let layer = model.transformer.blocks[1].attention.queryKeyValue as! LoRALinear
+        let (plain, clamped) = (layer.adapters["plain"]!, layer.adapters["clamped"]!)
+        let bound = WeightedMerge.quantile(plain.up.value.scalars + plain.down.value.scalars, 0.8)
+        #expect(bound > 0)
+        for (original, result) in [(plain.down, clamped.down), (plain.up, clamped.up)] {
+            #expect(
+                result.value.scalars == original.value.scalars.map { min(max($0, -bound), bound) })
+        }
+        #expect(plain.down.value.scalars.contains { abs($0) > bound })
     }
 
     @Test("The seeded DARE masks keep about density of the entries and repeat with the seed")

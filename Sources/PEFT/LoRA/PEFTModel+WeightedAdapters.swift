@@ -11,16 +11,21 @@ extension PEFTModel {
     /// - Parameters:
     ///   - combination: How to combine; see ``LoRACombination``.
     ///   - svdRank: The new rank for the SVD types (the largest combined rank by default).
+    ///   - svdClamp: For the SVD types, a quantile `q` in `[0, 1]`: `B = U·S` and `A = Vᵀ` are clamped
+    ///     to `±quantile(B ∪ A, q)`, as PEFT's `svd_clamp`. The bound depends on the sign the SVD
+    ///     gives each singular pair, which LAPACK picks differently here than in PyTorch, so clamped
+    ///     results differ from PEFT's.
     ///   - density: The fraction of entries the pruning types keep, in `[0, 1]`; 1 or more prunes
     ///     nothing. Required by every type but `linear`, `cat` and `svd`.
     ///   - majoritySignMethod: How the TIES types elect each entry's sign.
     ///   - masks: Where the DARE types get their random keep-masks; pass a source that replays
     ///     recorded masks to reproduce another run (PEFT's, say) exactly.
-    /// - Throws: ``AdapterError`` naming `weights`, `combination_type` or `density` for invalid
+    /// - Throws: ``AdapterError`` naming `weights`, `combination_type`, `density`, `svd_rank` or
+    ///   `svd_clamp` for invalid
     ///   arguments, or an unknown adapter, before anything changes.
     public func addWeightedAdapter(
         _ adapters: [String], weights: [Float], name: String, combination: LoRACombination = .svd,
-        svdRank: Int? = nil, density: Double? = nil,
+        svdRank: Int? = nil, svdClamp: Double? = nil, density: Double? = nil,
         majoritySignMethod: MajoritySignMethod = .total,
         masks: any PruningMaskSource = SeededPruningMasks()
     ) throws {
@@ -42,6 +47,10 @@ extension PEFTModel {
                     reason: "\(combination.rawValue) needs a density of at least 0, got "
                         + (density.map { "\($0)" } ?? "none"))
             }
+        }
+        if let svdClamp, !(0...1).contains(svdClamp) {
+            throw AdapterError.invalidConfiguration(
+                key: "svd_clamp", reason: "must be a quantile in [0, 1], got \(svdClamp)")
         }
         if let svdRank, svdRank < 1 {
             throw AdapterError.invalidConfiguration(
@@ -76,7 +85,7 @@ extension PEFTModel {
         try addAdapter(name, configuration: configuration)
         layers = loraAdapterSets()
         let merge = WeightedMerge(
-            combination: combination, rank: newRank, density: density ?? 1,
+            combination: combination, rank: newRank, clamp: svdClamp, density: density ?? 1,
             signMethod: majoritySignMethod, masks: masks)
         do {
             for (path, layer) in layers {
@@ -116,9 +125,10 @@ extension PEFTModel {
 }
 
 /// One `add_weighted_adapter` call's settings, turning each layer's adapters into the new factors.
-private struct WeightedMerge {
+struct WeightedMerge {
     let combination: LoRACombination
     let rank: Int
+    let clamp: Double?
     let density: Double
     let signMethod: MajoritySignMethod
     let masks: any PruningMaskSource
@@ -168,19 +178,39 @@ private struct WeightedMerge {
         }
     }
 
-    /// `B = U[:, :r]·diag(S[:r])`, `A = Vᵀ[:r]`; a rank above the matrix's own pads with zero
-    /// directions.
+    /// `B = U[:, :r]·diag(S[:r])`, `A = Vᵀ[:r]`, clamped if asked; a rank above the matrix's own
+    /// pads with zero directions.
     private func truncated(_ delta: Tensor) throws -> (down: Tensor, up: Tensor) {
         let svd = try delta.singularValueDecomposition()
         let kept = min(rank, svd.singularValues.count)
-        let up =
+        var up =
             svd.u.narrowed(alongAxis: 1, start: 0, length: kept)
             * svd.singularValues.narrowed(alongAxis: 0, start: 0, length: kept)
-        let down = svd.vTransposed.narrowed(alongAxis: 0, start: 0, length: kept)
+        var down = svd.vTransposed.narrowed(alongAxis: 0, start: 0, length: kept)
+        if let clamp {
+            let bound = Self.quantile(up.scalars + down.scalars, clamp)
+            func clamped(_ tensor: Tensor) -> Tensor {
+                Tensor(
+                    shape: tensor.shape, scalars: tensor.scalars.map { min(max($0, -bound), bound) }
+                )
+            }
+            (up, down) = (clamped(up), clamped(down))
+        }
         guard kept < rank else { return (down, up) }
         return (
             concatenate([down, Tensor.zeros([rank - kept, down.shape[1]])], alongAxis: 0),
             concatenate([up, Tensor.zeros([up.shape[0], rank - kept])], alongAxis: 1)
         )
+    }
+
+    /// The `q`-quantile of `values` with linear interpolation between the closest ranks, as
+    /// `torch.quantile`.
+    static func quantile(_ values: [Float], _ q: Double) -> Float {
+        let sorted = values.sorted()
+        let position = q * Double(sorted.count - 1)
+        let below = Int(position.rounded(.down))
+        let above = min(below + 1, sorted.count - 1)
+        let fraction = Float(position - Double(below))
+        return sorted[below] + (sorted[above] - sorted[below]) * fraction
     }
 }
