@@ -244,3 +244,40 @@ struct WeightedMergeTests {
             layer.adapters["prune"]!.delta(), layer.adapters["svd"]!.delta(), tolerance: 1e-6)
     }
 }
+
+@Suite("Weighted combinations of adapters with different targets")
+struct WeightedMergeTargetTests {
+    @Test("The combination targets the union; a layer only one adapter has gets that one alone")
+    func unionOfTargets() throws {
+        let model = tinyGPT2()
+        let peft = try model.applyLoRA(rank: 2, alpha: 4, adapterName: "a")
+        try peft.addAdapter(
+            "b",
+            configuration: LoRAConfiguration {
+                $0.rank = 2
+                $0.targets = .suffixes(["c_attn", "c_fc"])
+            })
+        randomizeAdapters(peft, seed: 12)
+        for combination in [LoRACombination.cat, .svd, .linear, .ties] {
+            let name = combination.rawValue
+            try peft.addWeightedAdapter(
+                ["a", "b"], weights: [0.7, 0.4], name: name, combination: combination,
+                density: 1)
+            let configuration = try #require(peft.configurations[name] as? LoRAConfiguration)
+            #expect(configuration.targets == .suffixes(["c_attn", "c_fc"]))
+            let fc = try #require(
+                peft.adapterLayers().first { $0.path == "transformer.h.0.mlp.c_fc" }?.layer
+                    as? LoRALinear)
+            let (merged, b) = (try #require(fc.adapters[name]), fc.adapters["b"]!)
+            #expect(merged.rank == (combination == .cat ? 4 : 2))
+            let expected = withoutGradients { b.delta() * 0.4 }
+            switch combination {
+            case .linear, .ties:
+                let root = (0.4 * b.scaling).squareRoot()
+                expectClose(
+                    merged.down.value, withoutGradients { b.down.value * root }, tolerance: 1e-6)
+            default: expectClose(merged.delta(), expected, tolerance: 1e-5)
+            }
+        }
+    }
+}

@@ -57,24 +57,29 @@ extension PEFTModel {
                 key: "svd_rank", reason: "must be positive, got \(svdRank)")
         }
         var layers = loraAdapterSets()
-        let ranks = layers.flatMap { entry in adapters.compactMap { entry.layer[$0]?.rank } }
+        // PEFT sizes the new adapter from the configurations: a rank pattern may only raise a rank.
+        let configuredRanks = sources.map { max($0.rank, $0.rankPattern.values.max() ?? 0) }
+        let layerRanks = layers.flatMap { entry in adapters.compactMap { entry.layer[$0]?.rank } }
         let newRank: Int
         if combination == .cat {
-            newRank = adapters.compactMap { adapter in layers.first?.layer[adapter]?.rank }
-                .reduce(0, +)
+            newRank = configuredRanks.reduce(0, +)
         } else if combination.usesSVD {
-            newRank = svdRank ?? ranks.max() ?? sources[0].rank
+            newRank = svdRank ?? configuredRanks.max()!
         } else {
-            guard Set(ranks).count <= 1 else {
+            let distinct = Set(configuredRanks + layerRanks)
+            guard distinct.count == 1 else {
                 throw AdapterError.invalidConfiguration(
                     key: "combination_type",
                     reason:
-                        "\(combination.rawValue) needs adapters of equal ranks, got \(Set(ranks).sorted())"
+                        "\(combination.rawValue) needs adapters of equal ranks, got \(distinct.sorted())"
                 )
             }
-            newRank = ranks.first ?? sources[0].rank
+            newRank = configuredRanks[0]
         }
         var configuration = sources[0]
+        let context = AdapterContext(model: base, adapterName: name)
+        configuration.targets = try Self.unionOfTargets(
+            sources.map { try context.resolvedTargets($0.targets, peftType: "LORA") })
         configuration.rank = newRank
         configuration.alpha = Float(newRank)
         configuration.rankPattern = [:]
@@ -90,14 +95,14 @@ extension PEFTModel {
         do {
             for (path, layer) in layers {
                 guard let target = layer[name] else { continue }
+                // As in PEFT, a layer combines the adapters it has; the others add nothing there.
                 let parts = adapters.enumerated().compactMap { index, adapter in
                     layer[adapter].map {
                         (name: adapter, factors: $0, weight: weights[index])
                     }
                 }
-                guard parts.count == adapters.count else {
-                    throw AdapterError.invalidState(
-                        "adapters \(adapters) do not all target \(path)")
+                guard !parts.isEmpty else {
+                    throw AdapterError.invalidState("none of \(adapters) adapts \(path)")
                 }
                 let (down, up) = try withoutGradients { try merge.factors(parts, layer: path) }
                 target.down.assign(down)
@@ -111,6 +116,28 @@ extension PEFTModel {
 }
 
 extension PEFTModel {
+    /// The modules the combined adapter targets: the union of the adapters' lists, or their patterns
+    /// joined as `(a)|(b)`, as PEFT joins them; equal targets of another kind stay as they are.
+    fileprivate static func unionOfTargets(_ targets: [TargetModules]) throws -> TargetModules {
+        if targets.allSatisfy({ $0 == targets[0] }) { return targets[0] }
+        if case .suffixes = targets[0] {
+            var union: [String] = []
+            for case .suffixes(let names) in targets {
+                for name in names where !union.contains(name) { union.append(name) }
+            }
+            if targets.allSatisfy({ if case .suffixes = $0 { true } else { false } }) {
+                return .suffixes(union)
+            }
+        }
+        if targets.allSatisfy({ if case .pattern = $0 { true } else { false } }) {
+            let patterns = targets.compactMap { if case .pattern(let p) = $0 { p } else { nil } }
+            return .pattern(patterns.map { "(\($0))" }.joined(separator: "|"))
+        }
+        throw AdapterError.invalidConfiguration(
+            key: "target_modules",
+            reason: "cannot combine adapters whose targets are of different kinds: \(targets)")
+    }
+
     /// Every LoRA layer's adapters with its path: linear (and Conv1D) layers and embeddings alike,
     /// whose factors are `[r, in]` and `[out, r]`.
     fileprivate func loraAdapterSets() -> [(path: String, layer: AdapterSet<LoRAFactors>)] {
@@ -139,10 +166,10 @@ struct WeightedMerge {
     func factors(_ parts: [Part], layer: String) throws -> (down: Tensor, up: Tensor) {
         if combination == .cat {
             let downs = parts.map { $0.factors.down.value * ($0.weight * $0.factors.scaling) }
-            return (
-                concatenate(downs, alongAxis: 0),
-                concatenate(parts.map { $0.factors.up.value }, alongAxis: 1)
-            )
+            let down = concatenate(downs, alongAxis: 0)
+            let up = concatenate(parts.map { $0.factors.up.value }, alongAxis: 1)
+            // A layer without some of the adapters fills only the leading directions, as PEFT does.
+            return padded(down: down, up: up)
         }
         if combination.usesSVD {
             let delta = try merged(
@@ -196,6 +223,12 @@ struct WeightedMerge {
             }
             (up, down) = (clamped(up), clamped(down))
         }
+        return padded(down: down, up: up)
+    }
+
+    /// `A` and `B` with zero directions added up to the new rank.
+    private func padded(down: Tensor, up: Tensor) -> (down: Tensor, up: Tensor) {
+        let kept = down.shape[0]
         guard kept < rank else { return (down, up) }
         return (
             concatenate([down, Tensor.zeros([rank - kept, down.shape[1]])], alongAxis: 0),

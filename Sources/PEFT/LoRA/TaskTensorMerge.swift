@@ -22,6 +22,10 @@ enum TaskTensorMerge {
         mask: (Int) throws -> Tensor
     ) throws -> Tensor {
         let shape = tasks[0].shape
+        if let other = tasks.first(where: { $0.shape != shape }) {
+            throw AdapterError.shapeMismatch(
+                key: "combined adapter tensor", expected: shape, found: other.shape)
+        }
         var pruned = tasks.map(\.scalars)
         if density < 1 {
             switch self {
