@@ -40,6 +40,28 @@ struct MergeFixture {
 
     var merges: [[String: Any]] { parity.object["merges"] as! [[String: Any]] }
 
+    /// Writes the merged adapter and its logits to `$PEFT_EXPORT_DIR/swift-<fixture>-<merge>`, for
+    /// `Scripts/fixtures/check_swift_adapters.py`; does nothing when the variable is unset.
+    func export<Base: Module>(_ peft: PEFTModel<Base>, merge: String, logits: Tensor) throws {
+        guard let root = ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"] else { return }
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "merge-export-\(UUID().uuidString)")
+        try peft.save(to: staging, adapters: [merge])
+        let folder = URL(fileURLWithPath: root).appendingPathComponent("swift-\(name)-\(merge)")
+        try? FileManager.default.removeItem(at: folder)
+        try FileManager.default.createDirectory(
+            at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: staging.appendingPathComponent(merge), to: folder)
+        let inputs = parity.cases[0]
+        let record: [String: Any] = [
+            "base_model": parity.object["base_model"] as! String, "input_ids": inputs.inputIDs,
+            "attention_mask": inputs.attentionMask, "logits_shape": logits.shape,
+            "logits": logits.scalars.map { Double($0) },
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(
+            to: folder.appendingPathComponent("swift_logits.json"))
+    }
+
     func tensor(_ key: String) throws -> Tensor {
         let info = try #require(results.info(key), "\(name): no \(key)")
         return Tensor(shape: info.shape, scalars: try results.floats(key))
@@ -92,6 +114,7 @@ struct MergeFixture {
             let difference = maxAbsoluteDifference(logits(), expected)
             #expect(difference <= 1e-4, "\(name) \(mergeName): max |Δ| \(difference)")
             worst[mergeName] = (difference, worstTensor)
+            try export(peft, merge: mergeName, logits: logits())
         }
         return worst
     }

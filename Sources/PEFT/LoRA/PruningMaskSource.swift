@@ -22,6 +22,15 @@ public struct PruningMaskRequest: Hashable, Sendable {
     public let shape: [Int]
     /// The probability of keeping an entry.
     public let density: Double
+
+    /// A request for the mask of `adapter`'s `target` tensor in the layer at `layer`.
+    public init(layer: String, adapter: String, target: Target, shape: [Int], density: Double) {
+        self.layer = layer
+        self.adapter = adapter
+        self.target = target
+        self.shape = shape
+        self.density = density
+    }
 }
 
 /// Supplies the random keep-masks of DARE (`dare_linear`, `dare_ties` and their SVD forms): for each
