@@ -139,5 +139,8 @@ struct LoRAPlusTests {
         #expect(throws: AdapterError.self) {
             try LoRAPlus(ratio: 2, weightDecay: .nan).makeAdamW(for: model, learningRate: 1e-3)
         }
+        #expect(throws: AdapterError.self) {
+            try LoRAPlus(ratio: 2).parameterGroups(in: model, learningRate: 1e-45)
+        }
     }
 }

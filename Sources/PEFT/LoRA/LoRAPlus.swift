@@ -80,6 +80,11 @@ public struct LoRAPlus: Equatable, Sendable {
             }
         }
         let embeddingScale = learningRate > 0 ? embeddingLearningRate / learningRate : 0
+        guard embeddingScale.isFinite, (learningRate * ratio).isFinite else {
+            throw AdapterError.invalidConfiguration(
+                key: "lr",
+                reason: "\(learningRate) is too small or too large to scale the groups from")
+        }
         return [
             ParameterGroup(a, weightDecay: weightDecay),
             ParameterGroup(embedding, learningRateScale: embeddingScale, weightDecay: weightDecay),
