@@ -303,4 +303,37 @@ struct WeightedMergeTargetTests {
             }
         }
     }
+
+    @Test(
+        "Pattern targets join as (a)|(b); targets of different kinds refuse before anything changes"
+    )
+    func patternTargets() throws {
+        let model = tinyGPT2()
+        let peft = try model.applyLoRA(
+            rank: 2, targets: .pattern(#".*\.0\.attn\.c_attn"#), adapterName: "a")
+        try peft.addAdapter(
+            "b",
+            configuration: LoRAConfiguration {
+                $0.rank = 2
+                $0.targets = .pattern(#".*\.1\.mlp\.c_fc"#)
+            })
+        try peft.addWeightedAdapter(["a", "b"], weights: [1, 1], name: "ab", combination: .cat)
+        let configuration = try #require(peft.configurations["ab"] as? LoRAConfiguration)
+        #expect(configuration.targets == .pattern(#"(.*\.0\.attn\.c_attn)|(.*\.1\.mlp\.c_fc)"#))
+        #expect(
+            peft.adapterLayers().filter { $0.layer.adapterNames.contains("ab") }.map(\.path) == [
+                "transformer.h.0.attn.c_attn", "transformer.h.1.mlp.c_fc",
+            ])
+        try peft.addAdapter(
+            "c",
+            configuration: LoRAConfiguration {
+                $0.rank = 2
+                $0.targets = .suffixes(["c_attn"])
+            })
+        #expect(throws: AdapterError.self) {
+            try peft.addWeightedAdapter(
+                ["a", "c"], weights: [1, 1], name: "ac", combination: .cat)
+        }
+        #expect(peft.configurations["ac"] == nil)
+    }
 }

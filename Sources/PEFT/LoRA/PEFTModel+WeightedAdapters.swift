@@ -5,8 +5,11 @@ extension PEFTModel {
     /// Adds a new LoRA adapter `name` that combines existing ones, as PEFT's `add_weighted_adapter`.
     ///
     /// The new adapter has `alpha = r`, so its scaling is 1 and the old scalings are folded into its
-    /// factors. All combined adapters must target the same modules. A single adapter is always
-    /// combined ``LoRACombination/linear``, as in PEFT.
+    /// factors. It targets the union of the adapters' targets, and each layer combines the adapters
+    /// it has. A single adapter is always combined ``LoRACombination/linear``, as in PEFT. Unlike
+    /// PEFT, which keeps the first adapter's `use_rslora` and so scales an rsLoRA combination by
+    /// `√r`, the new adapter never uses rsLoRA or DoRA, and an existing `name` throws instead of
+    /// returning silently.
     ///
     /// - Parameters:
     ///   - combination: How to combine; see ``LoRACombination``.
@@ -20,9 +23,9 @@ extension PEFTModel {
     ///   - majoritySignMethod: How the TIES types elect each entry's sign.
     ///   - masks: Where the DARE types get their random keep-masks; pass a source that replays
     ///     recorded masks to reproduce another run (PEFT's, say) exactly.
-    /// - Throws: ``AdapterError`` naming `weights`, `combination_type`, `density`, `svd_rank` or
-    ///   `svd_clamp` for invalid
-    ///   arguments, or an unknown adapter, before anything changes.
+    /// - Throws: ``AdapterError`` naming `weights`, `combination_type`, `density`, `svd_rank`,
+    ///   `svd_clamp` or `target_modules` for invalid arguments, or an unknown or existing adapter,
+    ///   before anything changes.
     public func addWeightedAdapter(
         _ adapters: [String], weights: [Float], name: String, combination: LoRACombination = .svd,
         svdRank: Int? = nil, svdClamp: Double? = nil, density: Double? = nil,
@@ -120,17 +123,14 @@ extension PEFTModel {
     /// joined as `(a)|(b)`, as PEFT joins them; equal targets of another kind stay as they are.
     fileprivate static func unionOfTargets(_ targets: [TargetModules]) throws -> TargetModules {
         if targets.allSatisfy({ $0 == targets[0] }) { return targets[0] }
-        if case .suffixes = targets[0] {
+        let lists = targets.compactMap { if case .suffixes(let names) = $0 { names } else { nil } }
+        if lists.count == targets.count {
             var union: [String] = []
-            for case .suffixes(let names) in targets {
-                for name in names where !union.contains(name) { union.append(name) }
-            }
-            if targets.allSatisfy({ if case .suffixes = $0 { true } else { false } }) {
-                return .suffixes(union)
-            }
+            for name in lists.joined() where !union.contains(name) { union.append(name) }
+            return .suffixes(union)
         }
-        if targets.allSatisfy({ if case .pattern = $0 { true } else { false } }) {
-            let patterns = targets.compactMap { if case .pattern(let p) = $0 { p } else { nil } }
+        let patterns = targets.compactMap { if case .pattern(let p) = $0 { p } else { nil } }
+        if patterns.count == targets.count {
             return .pattern(patterns.map { "(\($0))" }.joined(separator: "|"))
         }
         throw AdapterError.invalidConfiguration(
