@@ -26,6 +26,11 @@ struct Merge: ParsableCommand {
     @Option(name: .long, help: "The folder to write (config.json + model.safetensors).")
     var out: String
 
+    @Option(
+        name: .long,
+        help: "Also write the combined adapter to this folder, as PEFT's save_pretrained would.")
+    var adapterOut: String?
+
     @Flag(name: .long, help: "Refuse to merge when the merged weights would not be finite.")
     var safe = false
 
@@ -105,6 +110,9 @@ struct Merge: ParsableCommand {
             throw ValidationError("--combination \(combination.rawValue) needs --density")
         }
         if let svdRank, svdRank < 1 { throw ValidationError("--svd-rank: must be positive") }
+        if adapterOut != nil && count < 2 {
+            throw ValidationError("--adapter-out writes a combination: give two or more --adapter")
+        }
         if let svdClamp, !(0...1).contains(svdClamp) {
             throw ValidationError("--svd-clamp: \(svdClamp) is not a quantile in [0, 1]")
         }
@@ -154,6 +162,23 @@ struct Merge: ParsableCommand {
             svdRank: svdRank, svdClamp: svdClamp, density: density,
             majoritySignMethod: majoritySignMethod,
             masks: SeededPruningMasks(seed: seed))
+        if let adapterOut {
+            // Saved as PEFT saves a named adapter, in a subfolder, then moved into place.
+            let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "peft-merge-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            try peft.save(to: staging, adapters: [combined])
+            let destination = URL(fileURLWithPath: adapterOut)
+            try FileManager.default.createDirectory(
+                at: destination, withIntermediateDirectories: true)
+            for file in try FileManager.default.contentsOfDirectory(
+                at: staging.appendingPathComponent(combined), includingPropertiesForKeys: nil)
+            {
+                let target = destination.appendingPathComponent(file.lastPathComponent)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.moveItem(at: file, to: target)
+            }
+        }
         try peft.mergeAndUnload(adapters: [combined], safe: safe)
     }
 

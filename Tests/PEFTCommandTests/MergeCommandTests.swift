@@ -7,11 +7,15 @@ import Testing
 @Suite("peft merge --combination")
 struct MergeCommandTests {
     /// The logits `peft forward` prints for the first row of `parity`.
-    func forwardLogits(model: String, _ parity: ParityCase) throws -> [Float] {
-        let run = try PEFTProcess([
-            "forward", "--model", model, "--input-ids",
-            parity.inputIDs[0].map(String.init).joined(separator: ","),
-        ])
+    func forwardLogits(model: String, adapter: String? = nil, _ parity: ParityCase) throws
+        -> [Float]
+    {
+        let run = try PEFTProcess(
+            [
+                "forward", "--model", model, "--input-ids",
+                parity.inputIDs[0].map(String.init).joined(separator: ","),
+            ]
+                + (adapter.map { ["--adapter", $0] } ?? []))
         #expect(run.status == 0, "\(run.standardError)")
         let object =
             try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as! [String: Any]
@@ -30,7 +34,8 @@ struct MergeCommandTests {
             "merge", "--model", base, "--combination", "ties", "--density", "0.5",
             "--adapter", "a=\(folder.appendingPathComponent("a").path)",
             "--adapter", "b=\(folder.appendingPathComponent("b").path)",
-            "--weights", "0.9,0.6", "--out", out.path, "--safe",
+            "--weights", "0.9,0.6", "--out", out.path, "--safe", "--adapter-out",
+            out.deletingLastPathComponent().appendingPathComponent("ties-adapter").path,
         ])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.contains("merged ties of a, b"))
@@ -39,6 +44,10 @@ struct MergeCommandTests {
         let expected = try results.floats("ties/logits")
         let printed = try forwardLogits(model: out.path, parity.cases[0])
         expectClose(printed, expected, tolerance: 1e-4)
+        // The combined adapter, saved as PEFT saves one, gives the same logits on the base.
+        let adapter = out.deletingLastPathComponent().appendingPathComponent("ties-adapter")
+        let unmerged = try forwardLogits(model: base, adapter: adapter.path, parity.cases[0])
+        expectClose(unmerged, expected, tolerance: 1e-4)
     }
 
     @Test("Bad merge options end in one line naming the option")
@@ -54,6 +63,7 @@ struct MergeCommandTests {
             (["--adapter", a, "--adapter", b, "--combination", "dare_ties"], "--density"),
             (["--adapter", a, "--adapter", b, "--combination", "blend"], "--combination"),
             (["--adapter", a, "--adapter", a], "twice"),
+            (["--adapter", a, "--adapter-out", out], "--adapter-out"),
             (["--adapter", a, "--adapter", b, "--svd-clamp", "1.5"], "--svd-clamp"),
         ] {
             let run = try PEFTProcess(["merge", "--model", base, "--out", out] + arguments)
