@@ -124,6 +124,7 @@ struct LoRAPlusTests {
             optimizer.zeroGradients()
         }
         #expect(losses.last! < losses.first! * 0.8, "\(losses.first!) → \(losses.last!)")
+        print("LoRA+ (ratio 16) training loss: \(losses.first!) → \(losses.last!) in 30 steps")
         let after = baseParameterBits(model).filter { !$0.key.contains("lora_") }
         #expect(after == before)
         #expect(peft.trainableParameters.count == 12)
