@@ -22,6 +22,8 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
     case folder(path: String, reason: String)
     /// The operation needs a state the model is not in (merged, another method).
     case invalidState(String)
+    /// A safe merge found a non-finite merged weight: the adapter and the first layer (its path) with one.
+    case nonFiniteMerge(adapter: String, layer: String)
 
     /// One sentence naming the module, key or file.
     public var description: String {
@@ -48,6 +50,10 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
             return "adapter configuration '\(key)': \(reason)"
         case .folder(let path, let reason): return "\(path): \(reason)"
         case .invalidState(let reason): return reason
+        case .nonFiniteMerge(let adapter, let layer):
+            return
+                "merging adapter '\(adapter)' would give non-finite weights in layer '\(layer)'; "
+                + "nothing was merged"
         }
     }
 }

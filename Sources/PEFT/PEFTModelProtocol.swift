@@ -42,8 +42,8 @@ public protocol PEFTModelProtocol: AnyObject {
     func tensors(of configuration: some PEFTConfiguration, adapterName: String) -> [(
         key: String, parameter: Parameter
     )]
-    /// Merges the active adapter and returns the plain base model.
-    func mergeAndUnloadModule(safe: Bool) throws -> Module
+    /// Merges the named adapters (the active one when `nil`) and returns the plain base model.
+    func mergeAndUnloadModule(adapters names: [String]?, safe: Bool) throws -> Module
     /// The active adapter's per-step training work, or `nil` when its method needs none.
     func trainingStepHook() throws -> (any TrainingStepHook)?
 }
@@ -55,10 +55,16 @@ extension PEFTModelProtocol {
     /// Folds the active adapter into the base weights.
     public func merge(safe: Bool = false) throws { try merge(adapters: nil, safe: safe) }
 
-    /// Merges the active adapter and returns the plain base model.
+    /// Merges the named adapters (the active one by default) and returns the plain base model.
     @discardableResult
-    public func mergeAndUnload(safe: Bool = false) throws -> Module {
-        try mergeAndUnloadModule(safe: safe)
+    public func mergeAndUnload(adapters names: [String]? = nil, safe: Bool = false) throws -> Module
+    {
+        try mergeAndUnloadModule(adapters: names, safe: safe)
+    }
+
+    /// Merges the active adapter and returns the plain base model.
+    public func mergeAndUnloadModule(safe: Bool) throws -> Module {
+        try mergeAndUnloadModule(adapters: nil, safe: safe)
     }
 }
 
@@ -66,8 +72,10 @@ extension PEFTModel: PEFTModelProtocol {
     /// ``base`` as a plain module.
     public var baseModule: Module { base }
 
-    /// ``mergeAndUnload(safe:)`` returning the base as a plain module.
-    public func mergeAndUnloadModule(safe: Bool) throws -> Module { try mergeAndUnload(safe: safe) }
+    /// ``mergeAndUnload(adapters:safe:)`` returning the base as a plain module.
+    public func mergeAndUnloadModule(adapters names: [String]?, safe: Bool) throws -> Module {
+        try mergeAndUnload(adapters: names, safe: safe)
+    }
 }
 
 /// Loads the adapter in `folder` onto a model whose type is known only at run time; the container is

@@ -2,31 +2,131 @@ import ArgumentParser
 import Foundation
 import PEFT
 
-/// `peft merge`: fold a LoRA adapter into its base model and save a plain Hugging Face folder.
+/// `peft merge`: fold one LoRA adapter, or a weighted combination of several, into its base model and
+/// save a plain Hugging Face folder.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Merge an adapter into its base model and write the merged model folder.")
+        abstract: "Merge an adapter, or a combination of adapters, into its base model.",
+        discussion: """
+            With one --adapter DIR the adapter is merged as it is. With several (--adapter NAME=DIR, \
+            repeated) they are first combined into one, as PEFT's add_weighted_adapter does, e.g.
+              peft merge --model M --adapter a=A --adapter b=B --combination ties --density 0.5 \
+            --weights 1,1 --out OUT
+            """)
 
-    @OptionGroup var options: ModelOptions
+    @Option(name: .long, help: "A Hugging Face model folder (config.json + model.safetensors).")
+    var model: String
+
+    @Option(
+        name: .customLong("adapter"),
+        help: ArgumentHelp(
+            "An adapter folder, or NAME=DIR; repeat to combine several.", valueName: "[NAME=]DIR"))
+    var adapters: [String] = []
 
     @Option(name: .long, help: "The folder to write (config.json + model.safetensors).")
     var out: String
 
+    @Option(
+        name: .long,
+        help: "Also write the combined adapter to this folder, as PEFT's save_pretrained would.")
+    var adapterOut: String?
+
     @Flag(name: .long, help: "Refuse to merge when the merged weights would not be finite.")
     var safe = false
 
+    @Option(
+        name: .long,
+        help:
+            "How to combine several adapters: \(LoRACombination.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
+    var combination: LoRACombination = .svd
+
+    @Option(name: .long, help: "One weight per adapter, comma-separated (default: all 1).")
+    var weights: String?
+
+    @Option(name: .long, help: "The fraction of entries the pruning combinations keep, in [0, 1].")
+    var density: Double?
+
+    @Option(name: .long, help: "How TIES elects each entry's sign: total or frequency.")
+    var majoritySignMethod: MajoritySignMethod = .total
+
+    @Option(name: .long, help: "The rank of an SVD combination (default: the largest rank).")
+    var svdRank: Int?
+
+    @Option(
+        name: .long,
+        help: "Clamp an SVD combination's factors to ± this quantile of their entries, in [0, 1].")
+    var svdClamp: Double?
+
+    @Option(name: .long, help: "The seed of the DARE combinations' random masks.")
+    var seed: UInt64 = 0
+
+    /// The adapters as (name, folder); a bare folder is named `default`.
+    func namedAdapters() throws -> [(name: String, folder: URL)] {
+        let named = adapters.map { value -> (name: String, folder: URL) in
+            if let equals = value.firstIndex(of: "="), !value[..<equals].contains("/"),
+                equals != value.startIndex
+            {
+                return (
+                    String(value[..<equals]),
+                    URL(fileURLWithPath: String(value[value.index(after: equals)...]))
+                )
+            }
+            return ("default", URL(fileURLWithPath: value))
+        }
+        let names = named.map(\.name)
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ValidationError(
+                "--adapter: the name '\(repeated)' is used twice; name each adapter with NAME=DIR")
+        }
+        return named
+    }
+
+    /// The weights given with --weights, or one 1 per adapter.
+    func parsedWeights(count: Int) throws -> [Float] {
+        guard let weights else { return Array(repeating: 1, count: count) }
+        let values = try weights.split(separator: ",", omittingEmptySubsequences: false).map {
+            part -> Float in
+            guard let value = Float(part.trimmingCharacters(in: .whitespaces)), value.isFinite
+            else {
+                throw ValidationError("--weights: '\(part)' is not a number")
+            }
+            return value
+        }
+        guard values.count == count else {
+            throw ValidationError("--weights: \(values.count) weight(s) for \(count) adapter(s)")
+        }
+        return values
+    }
+
     func validate() throws {
-        guard options.adapter != nil else { throw ValidationError("merge needs --adapter") }
+        guard !adapters.isEmpty else { throw ValidationError("merge needs --adapter") }
+        let count = try namedAdapters().count
+        _ = try parsedWeights(count: count)
+        if let density, !(density >= 0) {
+            throw ValidationError("--density: \(density) is not at least 0")
+        }
+        if combination.needsDensity && count > 1 && density == nil {
+            throw ValidationError("--combination \(combination.rawValue) needs --density")
+        }
+        if let svdRank, svdRank < 1 { throw ValidationError("--svd-rank: must be positive") }
+        if adapterOut != nil && count < 2 {
+            throw ValidationError("--adapter-out writes a combination: give two or more --adapter")
+        }
+        if let svdClamp, !(0...1).contains(svdClamp) {
+            throw ValidationError("--svd-clamp: \(svdClamp) is not a quantile in [0, 1]")
+        }
     }
 
     func run() throws {
-        let (loaded, peft) = try options.load()
-        guard let peft else { return }
-        try peft.mergeAndUnload(safe: safe)
+        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
+        loaded.model.eval()
+        let named = try namedAdapters()
+        try merge(loaded.model, adapters: named, weights: try parsedWeights(count: named.count))
         let destination = URL(fileURLWithPath: out)
         try loaded.save(to: destination)
         // The tokenizer comes along, so the merged folder is complete on its own.
-        let source = URL(fileURLWithPath: options.model)
+        let source = URL(fileURLWithPath: model)
         for name in [
             "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
             "merges.txt",
@@ -39,6 +139,60 @@ struct Merge: ParsableCommand {
                 try FileManager.default.copyItem(at: file, to: target)
             }
         }
-        print("merged \(options.adapter!) into \(options.model) → \(out)")
+        let what =
+            named.count == 1
+            ? named[0].folder.path
+            : "\(combination.rawValue) of \(named.map(\.name).joined(separator: ", "))"
+        print("merged \(what) into \(model) → \(out)")
+    }
+
+    /// Loads the adapters onto `base`, combines several into one, and merges it into the weights.
+    private func merge<Base: Module>(
+        _ base: Base, adapters named: [(name: String, folder: URL)], weights: [Float]
+    ) throws {
+        let peft = try PEFTModel.load(base, from: named[0].folder, adapterName: named[0].name)
+        guard named.count > 1 else {
+            try peft.mergeAndUnload(safe: safe)
+            return
+        }
+        for (name, folder) in named.dropFirst() { try peft.loadAdapter(from: folder, as: name) }
+        let combined = Self.combinedName(avoiding: named.map(\.name))
+        try peft.addWeightedAdapter(
+            named.map(\.name), weights: weights, name: combined, combination: combination,
+            svdRank: svdRank, svdClamp: svdClamp, density: density,
+            majoritySignMethod: majoritySignMethod,
+            masks: SeededPruningMasks(seed: seed))
+        if let adapterOut {
+            // Saved as PEFT saves a named adapter, in a subfolder, then moved into place.
+            let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "peft-merge-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            try peft.save(to: staging, adapters: [combined])
+            let destination = URL(fileURLWithPath: adapterOut)
+            try FileManager.default.createDirectory(
+                at: destination, withIntermediateDirectories: true)
+            for file in try FileManager.default.contentsOfDirectory(
+                at: staging.appendingPathComponent(combined), includingPropertiesForKeys: nil)
+            {
+                let target = destination.appendingPathComponent(file.lastPathComponent)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.moveItem(at: file, to: target)
+            }
+        }
+        try peft.mergeAndUnload(adapters: [combined], safe: safe)
+    }
+
+    /// `merged`, or `merged_2`, ... if an input adapter already has the name.
+    static func combinedName(avoiding names: [String]) -> String {
+        var candidate = "merged"
+        var index = 1
+        while names.contains(candidate) {
+            index += 1
+            candidate = "merged_\(index)"
+        }
+        return candidate
     }
 }
+
+extension LoRACombination: ExpressibleByArgument {}
+extension MajoritySignMethod: ExpressibleByArgument {}

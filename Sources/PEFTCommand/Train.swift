@@ -99,6 +99,18 @@ struct Train: ParsableCommand {
             "Skip a step whose loss or gradient is not finite (counted in the summary) instead of stopping the run."
     )
     var skipsNonFiniteSteps = false
+    @Option(
+        name: .customLong("loraplus-ratio"),
+        help: "LoRA+: train lora_B at this multiple of the learning rate (--method lora).")
+    var loraPlusRatio: Float?
+    @Option(
+        name: .customLong("loraplus-lr-embedding"),
+        help: "LoRA+: the learning rate of embedding LoRA factors.")
+    var loraPlusEmbeddingLearningRate: Float = 1e-6
+    @Option(
+        name: .customLong("loraplus-weight-decay"),
+        help: "LoRA+: the weight decay of every group but B's biases and norms.")
+    var loraPlusWeightDecay: Float = 0
 
     func validate() throws {
         guard (model == nil) != (config == nil) else {
@@ -119,6 +131,18 @@ struct Train: ParsableCommand {
                     "--task-type seq-cls trains an adapter: --method must be one of "
                         + Self.sequenceClassificationMethods.map(\.rawValue).joined(separator: ", ")
                 )
+            }
+        }
+        if let loraPlusRatio {
+            guard method == .lora else {
+                throw ValidationError("--loraplus-ratio needs --method lora")
+            }
+            for (option, value) in [
+                ("--loraplus-ratio", loraPlusRatio),
+                ("--loraplus-lr-embedding", loraPlusEmbeddingLearningRate),
+                ("--loraplus-weight-decay", loraPlusWeightDecay),
+            ] where !(value >= 0 && value.isFinite) {
+                throw ValidationError("\(option): \(value) is not a finite number >= 0")
             }
         }
         if let config, !["micro", "tiny", "small"].contains(config) {
@@ -187,7 +211,12 @@ struct Train: ParsableCommand {
             prepared, tokenizer: tokenizer, examples: examples.training, state: state,
             totalSteps: steps, batchSize: batchSize, gradientAccumulation: gradientAccumulation,
             learningRate: lr ?? method.defaultLearningRate, maximumLength: maximumLength,
-            resumingFrom: resumeFolder, skipsNonFiniteSteps: skipsNonFiniteSteps, group: group)
+            resumingFrom: resumeFolder, skipsNonFiniteSteps: skipsNonFiniteSteps, group: group,
+            loraPlus: loraPlusRatio.map {
+                LoRAPlus(
+                    ratio: $0, embeddingLearningRate: loraPlusEmbeddingLearningRate,
+                    weightDecay: loraPlusWeightDecay)
+            })
         prepared.train(true)
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.

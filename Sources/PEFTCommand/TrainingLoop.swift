@@ -42,7 +42,8 @@ struct TrainingLoop {
         _ prepared: PreparedModel, tokenizer: any Tokenizer, examples: [TextExample],
         state: TrainingState, totalSteps: Int, batchSize: Int, gradientAccumulation: Int,
         learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?,
-        skipsNonFiniteSteps: Bool = false, group: any ProcessGroup = SingleProcessGroup()
+        skipsNonFiniteSteps: Bool = false, group: any ProcessGroup = SingleProcessGroup(),
+        loraPlus: LoRAPlus? = nil
     ) throws {
         self.skipsNonFiniteSteps = skipsNonFiniteSteps
         self.prepared = prepared
@@ -53,7 +54,9 @@ struct TrainingLoop {
         self.maximumLength = maximumLength
         parameters = prepared.trainable.map(\.parameter)
         stepHook = try prepared.trainingStepHook()
-        optimizer = try prepared.makeOptimizer(learningRate: learningRate)
+        optimizer =
+            try loraPlus.map { try prepared.makeLoRAPlusOptimizer(learningRate: learningRate, $0) }
+            ?? prepared.makeOptimizer(learningRate: learningRate)
         if let checkpoint, !parameters.isEmpty {
             try optimizer.loadState(
                 from: checkpoint.appendingPathComponent("optimizer.safetensors"),

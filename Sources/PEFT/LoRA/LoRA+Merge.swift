@@ -1,12 +1,12 @@
 import PEFTNN
 import PEFTTensor
 
-/// Refuses a merged weight with a non-finite entry, naming the adapter and the layer's base.
+/// Refuses a merged weight with a non-finite entry; ``PEFTModel/merge(adapters:safe:)`` replaces the
+/// method and type named here by the adapter's name and the layer's path.
 func checkFinite(_ merged: Tensor, adapter: String, layer: Module) throws {
-    guard merged.scalars.allSatisfy(\.isFinite) else {
-        throw AdapterError.invalidState(
-            "NaNs detected in the merged weights. The adapter \(adapter) seems to be broken "
-                + "(layer \(type(of: layer)))")
+    let finite = merged.scalars.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) }
+    guard finite else {
+        throw AdapterError.nonFiniteMerge(adapter: adapter, layer: "\(type(of: layer))")
     }
 }
 
