@@ -16,7 +16,7 @@ struct Merge: ParsableCommand {
     var safe = false
 
     func validate() throws {
-        guard options.adapter != nil else { throw ValidationError("merge needs --adapter") }
+        guard !options.adapter.isEmpty else { throw ValidationError("merge needs --adapter") }
     }
 
     func run() throws {
@@ -39,6 +39,6 @@ struct Merge: ParsableCommand {
                 try FileManager.default.copyItem(at: file, to: target)
             }
         }
-        print("merged \(options.adapter!) into \(options.model) → \(out)")
+        print("merged \(options.adapter.joined(separator: ", ")) into \(options.model) → \(out)")
     }
 }
