@@ -21,6 +21,7 @@ public enum AdapterConfigurationRegistry {
         SelectiveConfiguration.peftType: SelectiveConfiguration.self,
         VeRAConfiguration.peftType: VeRAConfiguration.self,
         OFTConfiguration.peftType: OFTConfiguration.self,
+        TrainableTokensConfiguration.peftType: TrainableTokensConfiguration.self,
     ]
 
     /// Makes folders whose `peft_type` is `type.peftType` load as `type`; a later registration of the
