@@ -68,11 +68,18 @@ struct HotswapTests {
         // In place: the very same parameter objects, shapes unchanged.
         let after = peft.base.namedParameters().map(\.parameter)
         #expect(after.count == parameters.count && zip(after, parameters).allSatisfy { $0 === $1 })
+        // Saved, the padded adapter reloads to the same function (r and alpha record the padding).
+        let saved = try temporaryDirectory()
+        try peft.save(to: saved)
+        #expect(
+            maxAbsoluteDifference(
+                peft.logits(DecoderInputs(tokenIDs: sampleTokens)), try freshLogits(saved)) <= 1e-6)
         let scaling = peft.adapterLayers().compactMap {
             ($0.layer as? LoRALinear)?.adapters["default"]?.scaling
         }
         #expect(scaling.allSatisfy { $0 == 4 })
-        #expect((peft.configurations["default"] as? LoRAConfiguration)?.alpha == 16)
+        #expect((peft.configurations["default"] as? LoRAConfiguration)?.rank == 8)
+        #expect((peft.configurations["default"] as? LoRAConfiguration)?.alpha == 32)
     }
 
     @Test("DoRA swaps too, and a module the new adapter leaves out passes the base through")

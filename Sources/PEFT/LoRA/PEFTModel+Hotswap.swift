@@ -38,6 +38,26 @@ extension PEFTModel {
             factors.down = padded(factors.down, axis: 0, by: extra)
             factors.up = padded(factors.up, axis: 1, by: extra)
         }
+        for name in adapterNames { recordPaddedRank(of: name) }
+    }
+
+    /// Rewrites a LoRA adapter's `r` (and `lora_alpha`, keeping the scaling) to the rank its padded
+    /// factors now have, so a saved folder reloads; left alone with rank or alpha patterns, which
+    /// cannot keep every module's scaling under one rank.
+    private func recordPaddedRank(of name: String) {
+        guard var configuration = configurations[name] as? LoRAConfiguration,
+            configuration.rankPattern.isEmpty, configuration.alphaPattern.isEmpty
+        else { return }
+        let ranks = Set(
+            adapterLayers().compactMap { _, layer in
+                ((layer as? LoRALinear)?.adapters[name] ?? (layer as? LoRAEmbedding)?.adapters[name])?
+                    .rank
+            })
+        guard ranks.count == 1, let rank = ranks.first, rank != configuration.rank else { return }
+        let ratio = Float(rank) / Float(configuration.rank)
+        configuration.alpha *= configuration.useRSLoRA ? ratio.squareRoot() : ratio
+        configuration.rank = rank
+        configurations[name] = configuration
     }
 
     /// Replaces the weights and scalings of the loaded LoRA adapter `adapterName` with those of the
@@ -128,6 +148,7 @@ extension PEFTModel {
         var kept = new
         kept.fanInFanOut = old.fanInFanOut
         configurations[adapterName] = kept
+        recordPaddedRank(of: adapterName)
     }
 
     /// PEFT's `check_hotswap_configs_compatible`: these settings cannot change in place.
