@@ -210,4 +210,37 @@ struct TrainableTokensTests {
             try JSONDecoder().decode(LoRAConfiguration.self, from: Data(json.utf8))
         }
     }
+
+    @Test(
+        "Adapters changed and saved here reload with the logits written beside them (for Python too)",
+        arguments: fixtureNames)
+    func export(name: String) throws {
+        let root =
+            ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "peft-export-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent("swift-\(name)")
+        let (peft, logits, parity) = try loadFixture(name)
+        var generator = RandomGenerator(seed: 31)
+        for (_, parameter) in peft.tensors(
+            of: peft.configurations["default"]!, adapterName: "default")
+        {
+            let noise = Tensor.normal(parameter.shape, standardDeviation: 0.3, using: &generator)
+            parameter.assign(withoutGradients { parameter.value + noise })
+        }
+        let changed = logits(parity.cases[0])
+        try peft.save(to: folder)
+        let record: [String: Any] = [
+            "base_model": parity.object["base_model"] as! String,
+            "input_ids": parity.cases[0].inputIDs, "attention_mask": parity.cases[0].attentionMask,
+            "logits_shape": changed.shape, "logits": changed.scalars.map { Double($0) },
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(
+            to: folder.appendingPathComponent("swift_logits.json"))
+        let reloaded = try loadFixture(name)
+        try reloaded.peft.deleteAdapter("default")
+        try reloaded.peft.loadAdapter(from: folder, as: "default")
+        try reloaded.peft.setAdapter("default")
+        #expect(maxAbsoluteDifference(reloaded.logits(parity.cases[0]), changed) <= 1e-6)
+    }
 }
