@@ -33,6 +33,7 @@ public struct AdapterRowAssignment: Equatable, Sendable {
     /// The distinct adapters named, base left out.
     public var adapters: [String] { groups.map(\.adapter) }
 
+    /// Two assignments are equal when they name the same adapter for every row.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.rowAdapters == rhs.rowAdapters }
 
     /// Reassembles a batch from per-group blocks: `blocks[i]` holds the rows `rows[i]` of the result
