@@ -27,6 +27,9 @@ struct ModelOptions: ParsableArguments {
         var seen = Set<String>()
         for (name, folder) in entries {
             guard !folder.isEmpty else { throw CommandError("--adapter \(name)=: no folder given") }
+            guard name != AdapterRowAssignment.baseName else {
+                throw CommandError("--adapter: '\(name)' is reserved for the base model")
+            }
             guard seen.insert(name).inserted else {
                 throw CommandError(
                     "--adapter: the name '\(name)' is given twice (use NAME=DIR for several)")
