@@ -224,4 +224,15 @@ struct MixedAdapterBatchTests {
         try peft.unmerge()
         _ = try peft.logits(inputs, adapterNames: ["plain", "dora"])
     }
+
+    @Test("Gathering row blocks and reassembling them passes finite-difference gradient checks")
+    func gradients() {
+        expectGradientsMatchFiniteDifferences(
+            [randomTensor([4, 2, 3], seed: 1), randomTensor([4, 2, 3], seed: 2)]
+        ) { inputs in
+            let first = selectingRows(inputs[0], [2, 0]) * 2
+            let second = selectingRows(inputs[1], [1, 3])
+            return AdapterRowAssignment.assemble([first, second], rows: [[2, 0], [1, 3]])
+        }
+    }
 }
