@@ -205,6 +205,11 @@ struct TrainableTokensTests {
                     $0.trainableTokenIndices = .inputEmbedding([1])
                 })
         }
+        // T5's tables are plain embedding slots shared by three modules: refused, not half-wrapped.
+        let t5 = try T5ForConditionalGeneration(contentsOf: ParityFixture.folder("t5-v1_0-tiny"))
+        #expect(throws: (any Error).self) {
+            try PEFTModel(t5, configuration: TrainableTokensConfiguration { $0.tokenIndices = [3] })
+        }
         let json = #"{"peft_type": "LORA", "trainable_token_indices": "wte"}"#
         #expect(throws: (any Error).self) {
             try JSONDecoder().decode(LoRAConfiguration.self, from: Data(json.utf8))
