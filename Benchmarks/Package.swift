@@ -18,6 +18,10 @@ let package = Package(
             dependencies: [.product(name: "PEFT", package: "swift-peft")]
         ),
         .executableTarget(
+            name: "MixedAdapterBenchmarks",
+            dependencies: [.product(name: "PEFT", package: "swift-peft")]
+        ),
+        .executableTarget(
             name: "TrainingBenchmarks",
             dependencies: [.product(name: "PEFT", package: "swift-peft")]
         ),

@@ -24,6 +24,7 @@ public enum AdapterConfigurationRegistry {
         LoHaConfiguration.peftType: LoHaConfiguration.self,
         LoKrConfiguration.peftType: LoKrConfiguration.self,
         AdaLoRAConfiguration.peftType: AdaLoRAConfiguration.self,
+        TrainableTokensConfiguration.peftType: TrainableTokensConfiguration.self,
     ]
 
     /// Makes folders whose `peft_type` is `type.peftType` load as `type`; a later registration of the

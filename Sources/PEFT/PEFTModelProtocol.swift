@@ -82,9 +82,10 @@ extension PEFTModel: PEFTModelProtocol {
 /// typed by the model's dynamic type, so a cast to `any CausalLanguageModel` or
 /// `any Seq2SeqLanguageModel` reaches its entry points.
 public func loadPEFTModel(
-    _ base: some AdaptableModel, from folder: URL, isTrainable: Bool = false
+    _ base: some AdaptableModel, from folder: URL, adapterName: String = "default",
+    isTrainable: Bool = false
 ) throws -> any PEFTModelProtocol {
-    try PEFTModel.load(base, from: folder, isTrainable: isTrainable)
+    try PEFTModel.load(base, from: folder, adapterName: adapterName, isTrainable: isTrainable)
 }
 
 /// Adds a first adapter to a model whose type is known only at run time, as

@@ -13,6 +13,8 @@ public final class IA3Linear: Module, LinearAdapterLayer {
     public let isFeedForward: Bool
     /// The adapters' vectors, by name.
     public var adapters = AdapterSet<IA3Vector>()
+    /// The row → adapter assignment of a mixed-adapter call in progress (``RowAdapterSelecting``).
+    public var rowAssignment: AdapterRowAssignment?
 
     /// Wraps `base`.
     public init(wrapping base: any LinearLayer, isFeedForward: Bool) {
@@ -45,6 +47,7 @@ public final class IA3Linear: Module, LinearAdapterLayer {
 
     /// `base(x)·l`, or `base(x·l)` for a feed-forward module.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let rowAssignment { return mixedForward(x, rowAssignment) }
         guard let scale = scale() else { return base(x) }
         return isFeedForward ? base(x * scale) : base(x) * scale
     }

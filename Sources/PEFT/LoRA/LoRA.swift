@@ -42,6 +42,9 @@ public enum LoRA: PEFTMethod {
                 throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
             }
         }
+        if let indices = configuration.trainableTokenIndices {
+            try addTrainableTokens(indices, in: context)
+        }
         return .none
     }
 

@@ -66,6 +66,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
     public var fanInFanOut = false
     /// `inference_mode`.
     public var inferenceMode = false
+    /// `trainable_token_indices`: embedding rows that train beside the LoRA factors.
+    public var trainableTokenIndices: TrainableTokenIndices? = nil
 
     /// A configuration with PEFT's defaults, changed by `configure`.
     public init(_ configure: (inout LoRAConfiguration) -> Void = { _ in }) {
@@ -117,6 +119,15 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         }
         try targets.validateLayerSelection(
             layersToTransform: layersToTransform, layersPattern: layersPattern)
+        switch trainableTokenIndices {
+        case nil: break
+        case .inputEmbedding(let indices):
+            try validateTokenIndices(indices, key: "trainable_token_indices")
+        case .modules(let byModule):
+            for (module, indices) in byModule {
+                try validateTokenIndices(indices, key: "trainable_token_indices.\(module)")
+            }
+        }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -204,6 +215,12 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
             throw AdapterError.invalidConfiguration(
                 key: "lora_bias", reason: "a bias on lora_B is not supported")
         }
+        if try container.contains(.trainableTokenIndices)
+            && !container.decodeNil(forKey: .trainableTokenIndices)
+        {
+            trainableTokenIndices = try TrainableTokenIndices(
+                from: container.superDecoder(forKey: .trainableTokenIndices))
+        }
         try Self.refuseUnsupported(in: container)
         try validate()
     }
@@ -213,7 +230,7 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
     /// nor empty.
     static let unsupportedKeys: [CodingKeys] = [
         .layerReplication, .useQALoRA, .loftqConfig, .evaConfig, .cordaConfig, .targetParameters,
-        .trainableTokenIndices, .megatronConfig,
+        .megatronConfig,
     ]
 
     private static func refuseUnsupported(in container: KeyedDecodingContainer<CodingKeys>) throws {
@@ -269,7 +286,7 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode("megatron.core", forKey: .megatronCore)
         try container.encode(false, forKey: .useQALoRA)
         try container.encode(16, forKey: .qaLoRAGroupSize)
-        try container.encodeNil(forKey: .trainableTokenIndices)
+        try container.encode(trainableTokenIndices, forKey: .trainableTokenIndices)
         try container.encode(false, forKey: .ensureWeightTying)
         try container.encodeNil(forKey: .evaConfig)
         try container.encodeNil(forKey: .cordaConfig)

@@ -10,6 +10,8 @@ public final class LoRAEmbedding: Module, EmbeddingLayer, AdapterSetLayer {
     @Child(key: "base_layer") public var base: Embedding
     /// The adapters, by name.
     public var adapters = AdapterSet<LoRAFactors>()
+    /// The row → adapter assignment of a mixed-adapter call in progress (``RowAdapterSelecting``).
+    public var rowAssignment: AdapterRowAssignment?
 
     /// Wraps `base`.
     public init(wrapping base: Embedding) {
@@ -33,12 +35,15 @@ public final class LoRAEmbedding: Module, EmbeddingLayer, AdapterSetLayer {
 
     /// The base rows plus every active, unmerged adapter's update.
     public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
+        if let rowAssignment { return mixedLookup(ids, shape: shape, rowAssignment) }
         var output = base(ids, shape: shape)
-        for (_, factors) in adapters.running {
-            let columns = gatherRows(
-                factors.down.value.transposed(), indices: ids, indexShape: shape)
-            output = output + linear(columns, weight: factors.up.value) * factors.scaling
-        }
+        for (_, factors) in adapters.running { output = output + update(factors, ids, shape) }
         return output
+    }
+
+    /// One adapter's addition for `ids`: `s·B·A[:, id]`.
+    func update(_ factors: LoRAFactors, _ ids: [Int], _ shape: [Int]) -> Tensor {
+        let columns = gatherRows(factors.down.value.transposed(), indices: ids, indexShape: shape)
+        return linear(columns, weight: factors.up.value) * factors.scaling
     }
 }

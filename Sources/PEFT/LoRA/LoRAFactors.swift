@@ -15,9 +15,9 @@ public final class LoRAFactors: AdapterTensors {
     /// What the factors adapt.
     public let target: Target
     /// `lora_A`: `[r, in]` (an embedding's: `[r, V]`).
-    public let down: Parameter
+    public internal(set) var down: Parameter
     /// `lora_B`: `[out, r]` (an embedding's: `[C, r]`).
-    public let up: Parameter
+    public internal(set) var up: Parameter
     /// `lora_magnitude_vector`, `[out]`, for DoRA.
     public let magnitude: Parameter?
     /// `alpha / r`, or `alpha / √r` for rsLoRA.

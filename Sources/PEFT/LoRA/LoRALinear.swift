@@ -12,6 +12,8 @@ public final class LoRALinear: Module, LinearAdapterLayer {
     @Child(key: "base_layer") public var base: any LinearLayer
     /// The adapters, by name.
     public var adapters = AdapterSet<LoRAFactors>()
+    /// The row → adapter assignment of a mixed-adapter call in progress (``RowAdapterSelecting``).
+    public var rowAssignment: AdapterRowAssignment?
 
     /// Wraps `base`.
     public init(wrapping base: any LinearLayer) {
@@ -45,6 +47,7 @@ public final class LoRALinear: Module, LinearAdapterLayer {
 
     /// `base(x)` plus every active, unmerged adapter's update.
     public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let rowAssignment { return mixedForward(x, rowAssignment) }
         let running = adapters.running.map(\.adapter)
         let (weight, layout, bias) = baseWeight
         if running.count == 1, let only = running.first, only.magnitude == nil,
