@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
         .library(name: "PEFTModels", targets: ["PEFTModels"]),
         .library(name: "PEFTDistributed", targets: ["PEFTDistributed"]),
+        // Examples, batches and evaluation for training loops of one's own (and the fuzz targets).
+        .library(name: "PEFTTraining", targets: ["PEFTTraining"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
         .executable(name: "gpt-finetuning", targets: ["GPTFineTuning"]),
         .executable(name: "t5-finetuning", targets: ["T5FineTuning"]),
