@@ -27,7 +27,7 @@ enum TrainConfigurationFile {
     static func expand(_ arguments: [String]) throws -> [String] {
         guard arguments.first == "train" else { return arguments }
         var rest: [String] = []
-        var file: String?
+        var file: (option: String, path: String)?
         var index = 1
         while index < arguments.count {
             let argument = arguments[index]
@@ -53,18 +53,24 @@ enum TrainConfigurationFile {
             guard file == nil else {
                 throw CommandError("\(name): give one configuration file, not several")
             }
-            file = value
+            file = (name, value)
             index += inlineValue == nil ? 2 : 1
         }
         guard let file else { return arguments }
-        return ["train"] + (try options(inFile: URL(fileURLWithPath: file))) + rest
+        return ["train"]
+            + (try options(inFile: URL(fileURLWithPath: file.path), option: file.option)) + rest
     }
 
-    /// The command-line arguments that the YAML file at `url` stands for.
-    static func options(inFile url: URL) throws -> [String] {
+    /// The command-line arguments that the YAML file at `url`, given with `option`, stands for.
+    static func options(inFile url: URL, option: String = "-c") throws -> [String] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw CommandError("-c: cannot read \(url.path) (\(error.localizedDescription))")
+            let preset =
+                option == "--config"
+                ? " is not a random model (micro, tiny or small, now --random-model) and" : ":"
+            throw CommandError(
+                "\(option) \(url.path)\(preset) cannot be read as a YAML file "
+                    + "(\(error.localizedDescription))")
         }
         return try options(inYAML: text, path: url.path, folder: url.deletingLastPathComponent())
     }
