@@ -127,8 +127,7 @@ struct Eval: ParsableCommand {
         return results.map { key, value in
             let shown: String =
                 switch value {
-                case let number as Double where number.rounded() != number || abs(number) < 1:
-                    String(format: "%.4f", number)
+                case let number as Double: String(format: "%.4f", number)
                 case is NSNull: "-"
                 default: "\(value)"
                 }

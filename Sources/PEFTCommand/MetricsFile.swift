@@ -24,9 +24,10 @@ struct MetricsFile {
 
     /// The file in `folder`, started afresh, or (resuming at `resumedStep`) keeping only the
     /// lines up to that step, so that steps an interrupted run took past its checkpoint are not
-    /// counted twice.
-    init(in folder: URL, resumedStep: Int?) throws {
+    /// counted twice. Only the process that `writes` (rank 0) touches the file.
+    init(in folder: URL, resumedStep: Int?, writes: Bool = true) throws {
         url = folder.appendingPathComponent(Self.fileName)
+        guard writes else { return }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         guard let resumedStep, let text = try? String(contentsOf: url, encoding: .utf8) else {
             try Data().write(to: url, options: .atomic)

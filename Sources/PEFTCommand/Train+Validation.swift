@@ -93,6 +93,20 @@ struct ValidationMonitor {
     /// One JSON object per step.
     let metrics: MetricsFile
 
+    /// A monitor writing into `bestFolder` and `metrics`; a fresh run (not `resuming`) removes
+    /// the best adapter an earlier run left in the folder, so that `OUT/best` is always this run's
+    /// (every rank but the first passes `resuming: true`: it writes nothing).
+    init(
+        examples: [TextExample], bestFolder: URL, patience: Int?, metrics: MetricsFile,
+        resuming: Bool
+    ) throws {
+        (self.examples, self.bestFolder, self.patience, self.metrics) =
+            (examples, bestFolder, patience, metrics)
+        if !resuming && FileManager.default.fileExists(atPath: bestFolder.path) {
+            try FileManager.default.removeItem(at: bestFolder)
+        }
+    }
+
     /// Computes the validation loss when `evaluating`, keeps the best adapter, appends the step's
     /// metrics line, and returns whether early stopping ends the run here.
     ///

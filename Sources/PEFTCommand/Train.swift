@@ -251,11 +251,13 @@ struct Train: ParsableCommand {
                     ratio: $0, embeddingLearningRate: loraPlusEmbeddingLearningRate,
                     weightDecay: loraPlusWeightDecay)
             }, groupingLengths: groupsByLength ? lengths : nil)
-        let monitor = ValidationMonitor(
+        let monitor = try ValidationMonitor(
             examples: examples.heldOut, bestFolder: outputFolder.appendingPathComponent("best"),
             patience: earlyStoppingPatience,
             metrics: try MetricsFile(
-                in: outputFolder, resumedStep: resumeFolder.map { _ in state.step }))
+                in: outputFolder, resumedStep: resumeFolder.map { _ in state.step },
+                writes: group.isMainProcess),
+            resuming: resumeFolder != nil || !group.isMainProcess)
         prepared.train(true)
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.
