@@ -13,10 +13,13 @@ struct Train: ParsableCommand {
             every token), {"prompt": ..., "completion": ...} (the loss covers the completion only), \
             or {"input": ..., "target": ...} for an encoder-decoder; --task uses a built-in string \
             task instead. -c FILE reads the options from a YAML file (keys are the long option \
-            names, batch-size or batch_size); options given on the command line override it. With --task-type seq-cls the lines are {"text": ..., \
-            "label": ...} (an integer class index, or a string mapped through the sorted set of \
-            names), the model gets a classification head with one class per label, and the held-out \
-            split reports accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
+            names, batch-size or batch_size); options given on the command line override it. \
+            With --val-data or --val-fraction, every --eval-every steps measures the validation \
+            loss, keeps the best adapter in OUT/best and appends to OUT/metrics.jsonl (one line \
+            per step). With --task-type seq-cls the lines are {"text": ..., "label": ...} (an \
+            integer class index, or a string mapped through the sorted set of names), the model \
+            gets a classification head with one class per label, and the held-out split reports \
+            accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
             the adapter, the optimizer state and the step, replaced atomically; --resume OUT continues \
             from it and reaches the same weights as an uninterrupted run with the same seed. The \
             summary's seconds_per_step times the training steps this process ran, and nothing else \
@@ -278,7 +281,8 @@ struct Train: ParsableCommand {
                     let evaluation = loop.accuracy(on: examples.heldOut)
                     printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
                 } else {
-                    let evaluation = loop.exactMatch(on: examples.heldOut)
+                    let evaluation = loop.exactMatch(
+                        on: Array(examples.heldOut.prefix(evalExamples)))
                     printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
                 }
                 prepared.train(true)
