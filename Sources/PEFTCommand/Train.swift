@@ -14,9 +14,9 @@ struct Train: ParsableCommand {
             or {"input": ..., "target": ...} for an encoder-decoder; --task uses a built-in string \
             task instead. -c FILE reads the options from a YAML file (keys are the long option \
             names, batch-size or batch_size); options given on the command line override it. \
-            With --val-data or --val-fraction, every --eval-every steps measures the validation \
-            loss, keeps the best adapter in OUT/best and appends to OUT/metrics.jsonl (one line \
-            per step). With --task-type seq-cls the lines are {"text": ..., "label": ...} (an \
+            Every step appends a line to OUT/metrics.jsonl; with --val-data or --val-fraction, \
+            every --eval-every steps also measures the validation loss and keeps the best adapter \
+            in OUT/best. With --task-type seq-cls the lines are {"text": ..., "label": ...} (an \
             integer class index, or a string mapped through the sorted set of names), the model \
             gets a classification head with one class per label, and the held-out split reports \
             accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
