@@ -49,7 +49,7 @@ struct Compare: ParsableCommand {
             ]
             if let alpha { arguments += ["--alpha", "\(alpha)"] }
             if let model { arguments += ["--model", model] }
-            if let config { arguments += ["--config", config] }
+            if let config { arguments += ["--random-model", config] }
             if let tokenizer { arguments += ["--tokenizer", tokenizer] }
             if let task { arguments += ["--task", task] }
             if let data { arguments += ["--data", data] }
