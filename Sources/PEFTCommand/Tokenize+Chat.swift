@@ -24,7 +24,10 @@ extension Tokenize {
     }
 
     /// Whether the first non-blank line of a JSON Lines file is a `{"messages": ...}` object.
-    func isChatData(_ url: URL) throws -> Bool {
+    func isChatData(_ url: URL) throws -> Bool { try Self.isChatLines(url) }
+
+    /// Whether the first non-blank line of a JSON Lines file is a `{"messages": ...}` object.
+    static func isChatLines(_ url: URL) throws -> Bool {
         guard let data = try? Data(contentsOf: url) else { return false }
         let text = String(decoding: data, as: UTF8.self)
         guard

@@ -63,7 +63,7 @@ struct Tokenize: ParsableCommand {
 
     func validate() throws {
         guard [text, data, messages].count(where: { $0 != nil }) == 1 else {
-            throw ValidationError("give exactly one of --text, --data and --messages")
+            throw ValidationError("give exactly one of --text and --data (or --messages)")
         }
         guard maximumLength > 0 else { throw ValidationError("--max-length must be positive") }
     }

@@ -57,6 +57,7 @@ extension Train {
                 skills: [skill], trainingCount: 512, heldOutCount: evalExamples, seed: seed &+ 1)
         }
         let url = URL(fileURLWithPath: data!)
+        if !isEncoderDecoder, let chat = try loadChatExamples(url) { return chat }
         let all =
             isEncoderDecoder
             ? try TextExample.load(jsonLines: url, promptKey: "input", completionKey: "target")

@@ -21,7 +21,7 @@ import Foundation
 ///     messages: conversation, template: template, tokenizer: tokenizer)
 /// // example.tokenIDs: the ids of apply_chat_template(...); example.lossMask: true on "Hello<|im_end|>\n"
 /// ```
-public struct ChatExample: Sendable, Equatable {
+public struct ChatExample: Sendable, Hashable, Codable {
     /// The ids of the rendered conversation, without special tokens added again (the template
     /// writes the BOS itself).
     public var tokenIDs: [Int]

@@ -123,3 +123,47 @@ struct ChatCommandTests {
         #expect(broken.standardError.contains("line 2"), "\(broken.standardError)")
     }
 }
+
+@Suite("peft train on chat data")
+struct ChatTrainingTests {
+    func finalLoss(_ run: PEFTProcess) throws -> Double {
+        #expect(run.status == 0, "\(run.standardError)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [String: Any])
+        return try #require(object["final_loss"] as? Double)
+    }
+
+    @Test("The loss falls on a tiny Llama whose folder has a chat template")
+    func lossFalls() throws {
+        let folder = try llamaFolder()
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../PEFTTokenizersTests/Fixtures/chat-templates/llama3.json")
+            .standardized
+        let template = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])?[
+                "template"] as? String)
+        try template.write(
+            to: folder.appendingPathComponent("chat_template.jinja"), atomically: true,
+            encoding: .utf8)
+        let data = try temporaryFolder().appendingPathComponent("chat.jsonl")
+        let lines = ["red", "green", "blue", "cyan"].map { word in
+            #"{"messages": [{"role": "system", "content": "Repeat."}, {"role": "user", "content": "\#(word)"}, {"role": "assistant", "content": "\#(word) \#(word)"}]}"#
+        }
+        try lines.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        func train(_ steps: Int, _ extra: [String] = []) throws -> Double {
+            try finalLoss(
+                try PEFTProcess(
+                    [
+                        "train", "--model", folder.path, "--data", data.path, "--method", "lora",
+                        "--steps", "\(steps)", "--batch-size", "4", "--lr", "0.02",
+                        "--eval-examples", "0", "--out", try temporaryFolder().path, "--json",
+                    ] + extra))
+        }
+        let before = try train(1)
+        let after = try train(30)
+        #expect(after < 0.7 * before, "loss \(before) -> \(after)")
+        // Learning the whole conversation is another objective, with its own loss.
+        #expect(try train(1, ["--train-on-inputs"]) != before)
+        print("chat training loss: \(before) -> \(after)")
+    }
+}
