@@ -179,6 +179,8 @@ struct ChatTemplateTests {
                 == "1empty")
         #expect(try render("{% set block %}in{{ 1 }}{% endset %}{{ block }}") == "in1")
         #expect(try render("{% generation %}g{% endgeneration %}") == "g")
+        // Python counts and indexes code points.
+        #expect(try render("{{ 'e\u{301}x' | length }}{{ 'e\u{301}x'[1:] | length }}") == "32")
         #expect(try render("{{ 'x' if false }}{{ 'y' if false else 'z' }}") == "z")
     }
 

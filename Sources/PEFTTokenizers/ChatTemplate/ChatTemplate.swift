@@ -4,13 +4,26 @@ import Foundation
 /// `chat_template`, rendered as `transformers`' `apply_chat_template(..., tokenize=False)` renders
 /// it.
 ///
-/// The interpreter reads the subset of Jinja that checkpoints' templates use (see
-/// <doc:ChatTemplates> in the README): `if`/`elif`/`else`, `for` with `loop.*`, an `if` filter
-/// and `else`, `set` (with `namespace()` and block `set`), `break`/`continue`,
-/// `{% generation %}`, Jinja's operators, common filters and tests, and Python's string and
-/// dict methods. Whitespace follows transformers' environment: `trim_blocks` and
-/// `lstrip_blocks` on, plus `{%-`/`-%}`/`{%+`. Anything else is a
-/// ``ChatTemplateError/syntax(line:message:)`` naming the template's line.
+/// The interpreter reads the subset of Jinja that checkpoints' templates use:
+/// - statements `if`/`elif`/`else`, `for` (`loop.index0`, `index`, `first`, `last`, `length`,
+///   `revindex`, `previtem`, `nextitem`; an `if` filter; `else`), `set` (also `ns.attr = ...` on a
+///   `namespace()`, and block `set`), `break`/`continue`, and `{% generation %}` (rendered as is);
+/// - Jinja's operators and precedence (filters bind tighter than `+`), slices, calls with
+///   keyword arguments, `x if c else y`;
+/// - filters `trim`, `tojson` (transformers': `ensure_ascii=False`, `indent=`), `length`/`count`,
+///   `upper`, `lower`, `capitalize`, `title`, `default`/`d`, `items`, `first`, `last`, `list`,
+///   `join`, `string`, `map`, `select`/`reject`/`selectattr`/`rejectattr`, `unique`, `reverse`,
+///   `replace`, `indent`, `int`, `float`, `abs`, `min`, `max`, `safe`, `e`;
+/// - tests `defined`, `undefined`, `none`, `string`, `number`, `integer`, `float`, `boolean`,
+///   `mapping`, `iterable`, `sequence`, `callable`, `true`, `false`, `odd`, `even`,
+///   `divisibleby`, `eq`/`equalto`, `ne`, `lt`, `le`, `gt`, `ge`, `in`, `sameas`, `lower`, `upper`;
+/// - globals `raise_exception`, `strftime_now`, `namespace`, `dict`, `range`, and Python's
+///   string (`strip`, `split`, `startswith`, ...) and dict (`items`, `get`, ...) methods.
+///
+/// Whitespace follows transformers' environment: `trim_blocks` and `lstrip_blocks` on,
+/// `keep_trailing_newline` off, plus `{%-`/`-%}`/`{%+`. Anything else (`macro`, `call`,
+/// `filter` blocks, `include`, recursive loops) is a ``ChatTemplateError/syntax(line:message:)``
+/// naming the template's line.
 ///
 /// ```swift
 /// let template = try ChatTemplate(contentsOf: folder)

@@ -47,11 +47,12 @@ enum JinjaBuiltins {
             if position < 0 { position += items.count }
             return items.indices.contains(position) ? items[position] : .undefined
         case (.string(let text), _):
-            let characters = Array(text)
+            // Python indexes code points, not grapheme clusters.
+            let scalars = Array(text.unicodeScalars)
             guard var position = index.integer else { return .undefined }
-            if position < 0 { position += characters.count }
-            return characters.indices.contains(position)
-                ? .string(String(characters[position])) : .undefined
+            if position < 0 { position += scalars.count }
+            return scalars.indices.contains(position)
+                ? .string(String(scalars[position])) : .undefined
         default:
             return .undefined
         }
@@ -78,8 +79,10 @@ enum JinjaBuiltins {
         case .array(let items):
             return .array(try indices(items.count).map { items[$0] })
         case .string(let text):
-            let characters = Array(text)
-            return .string(String(try indices(characters.count).map { characters[$0] }))
+            let scalars = Array(text.unicodeScalars)
+            var result = ""
+            result.unicodeScalars.append(contentsOf: try indices(scalars.count).map { scalars[$0] })
+            return .string(result)
         default:
             throw fail(line, "'\(value.typeName)' object is not subscriptable")
         }
@@ -293,7 +296,7 @@ enum JinjaBuiltins {
         case "length", "count":
             switch value {
             case .undefined: return .int(0)
-            case .string(let string): return .int(string.count)
+            case .string(let string): return .int(string.unicodeScalars.count)
             case .array(let items): return .int(items.count)
             case .object(let object): return .int(object.count)
             default: throw fail(line, "object of type '\(value.typeName)' has no len()")

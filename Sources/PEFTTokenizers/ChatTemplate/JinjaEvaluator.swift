@@ -143,7 +143,7 @@ final class JinjaEvaluator {
         case .undefined: return []
         case .array(let items): return items
         case .object(let object): return object.items.map { .string($0.key) }
-        case .string(let text): return text.map { .string(String($0)) }
+        case .string(let text): return text.unicodeScalars.map { .string(String($0)) }
         default:
             throw .evaluation(line: line, message: "'\(value.typeName)' object is not iterable")
         }
