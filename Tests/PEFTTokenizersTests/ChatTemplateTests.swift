@@ -8,7 +8,7 @@ import Testing
 struct ChatTemplateFixture {
     let root: JinjaObject
 
-    static let names = ["llama3", "qwen2.5", "mistral", "smollm2", "zephyr"]
+    static let names = ["llama3", "llama3.1", "qwen2.5", "mistral", "smollm2", "zephyr"]
 
     init(_ name: String) throws {
         let url = Fixtures.url("chat-templates").appendingPathComponent("\(name).json")
