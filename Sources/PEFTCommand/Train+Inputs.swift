@@ -57,6 +57,7 @@ extension Train {
                 skills: [skill], trainingCount: 512, heldOutCount: evalExamples, seed: seed &+ 1)
         }
         func load(_ url: URL) throws -> [TextExample] {
+            if !isEncoderDecoder, let chat = try chatExamples(url) { return chat }
             let (format, examples) = try TextExample.load(detectingFormatOf: url)
             if isEncoderDecoder && format == .text {
                 throw CommandError(

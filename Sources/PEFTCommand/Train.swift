@@ -148,6 +148,10 @@ struct Train: ParsableCommand {
         name: .customLong("loraplus-weight-decay"),
         help: "LoRA+: the weight decay of every group but B's biases and norms.")
     var loraPlusWeightDecay: Float = 0
+    @Flag(
+        name: .customLong("train-on-inputs"),
+        help: "Chat data: take the loss on every token, not only the assistant turns.")
+    var trainOnInputs = false
 
     func validate() throws {
         try validateAdditions()

@@ -155,7 +155,7 @@ struct TrainConfigurationTests {
             ([["label": 1]], ":1: fits no data format"),
             (
                 [["messages": [["role": "user", "content": "hi"]]]],
-                ":1: chat data needs a chat template"
+                ":1: {\"messages\"} lines need --model with its own tokenizer and chat template"
             ),
         ]
         for (index, (lines, message)) in cases.enumerated() {

@@ -38,10 +38,15 @@ func dataFormatDetection() throws {
         try TextExample.load(detectingFormatOf: mixed)
     }
     let chat = try temporaryFile(#"{"messages": []}"#)
-    #expect(
-        throws: DatasetError.unsupportedFormat(
-            file: chat.path, line: 1, reason: "chat data needs a chat template (not yet supported)")
-    ) { try TextExample.load(detectingFormatOf: chat) }
+    // The generic reader names the file and line; peft train renders chat lines itself.
+    #expect {
+        try TextExample.load(detectingFormatOf: chat)
+    } throws: { error in
+        guard case DatasetError.unsupportedFormat(let file, let line, let reason) = error else {
+            return false
+        }
+        return file == chat.path && line == 1 && reason.contains("chat template")
+    }
 }
 
 @Test(
