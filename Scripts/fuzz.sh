@@ -26,6 +26,9 @@ if [[ $target != all && -z ${PRODUCTS[$target]:-} ]]; then
     echo "unknown target '$target' (${TARGETS[*]} or all)" >&2
     exit 2
 fi
+# SwiftPM keeps a path dependency's list of source files until a manifest changes: a file added to
+# the library since the last fuzz build would be missing without this.
+touch Fuzz/Package.swift Package.swift
 swift build -c release --package-path Fuzz --scratch-path "$scratch" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >&2
 
