@@ -179,4 +179,54 @@ struct ChatTrainingTests {
         #expect(try train(1, ["--train-on-inputs"]) != before)
         print("chat training loss: \(before) -> \(after)")
     }
+
+    @Test("A YAML run on chat data trains, keeps the best checkpoint and writes metrics.jsonl")
+    func yamlChatRun() throws {
+        let folder = try llamaFolder()
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../PEFTTokenizersTests/Fixtures/chat-templates/qwen2.5.json")
+            .standardized
+        let template = try #require(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any])?[
+                "template"] as? String)
+        try template.write(
+            to: folder.appendingPathComponent("chat_template.jinja"), atomically: true,
+            encoding: .utf8)
+        let root = try temporaryFolder()
+        let words = [
+            "red", "green", "blue", "cyan", "pink", "gold", "grey", "teal", "plum", "rose",
+        ]
+        let lines = words.map { word in
+            #"{"messages": [{"role": "user", "content": "\#(word)"}, {"role": "assistant", "content": "\#(word) \#(word)"}]}"#
+        }
+        try lines.joined(separator: "\n").write(
+            to: root.appendingPathComponent("chat.jsonl"), atomically: true, encoding: .utf8)
+        let out = root.appendingPathComponent("out")
+        try """
+        model: \(folder.path)
+        data: chat.jsonl
+        method: lora
+        steps: 12
+        batch-size: 4
+        lr: 0.02
+        val-fraction: 0.2
+        eval-every: 4
+        eval-examples: 0
+        out: \(out.path)
+        json: true
+        """.write(to: root.appendingPathComponent("run.yaml"), atomically: true, encoding: .utf8)
+        let run = try PEFTProcess(["train", "-c", root.appendingPathComponent("run.yaml").path])
+        let finalLoss = try finalLoss(run)
+        let metrics = try TrainConfigurationTests.metrics(out)
+        #expect(metrics.count == 12)
+        let validation = metrics.compactMap { $0["val_loss"] as? Double }
+        #expect(validation.count == 3, "\(metrics)")
+        let first = try #require(metrics.first?["loss"] as? Double)
+        #expect(finalLoss < first, "loss \(first) -> \(finalLoss)")
+        for file in ["adapter_config.json", "adapter_model.safetensors"] {
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: out.appendingPathComponent("best/\(file)").path), "best/\(file)")
+        }
+    }
 }
