@@ -235,7 +235,7 @@ struct Train: ParsableCommand {
                     let evaluation = loop.accuracy(on: examples.heldOut)
                     printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
                 } else {
-                    let evaluation = loop.exactMatch(on: examples.heldOut)
+                    let evaluation = try loop.exactMatch(on: examples.heldOut)
                     printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
                 }
                 prepared.train(true)

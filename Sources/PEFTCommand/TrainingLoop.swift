@@ -166,8 +166,8 @@ struct TrainingLoop {
     }
 
     /// Exact match on `examples`, generating up to 24 tokens; leaves the model in evaluation mode.
-    func exactMatch(on examples: [TextExample]) -> ExactMatchEvaluation {
-        prepared.exactMatch(on: examples, tokenizer: tokenizer, maximumNewTokens: 24)
+    func exactMatch(on examples: [TextExample]) throws -> ExactMatchEvaluation {
+        try prepared.exactMatch(on: examples, tokenizer: tokenizer, maximumNewTokens: 24)
     }
 
     /// Classification accuracy on `examples`; leaves the model in evaluation mode.

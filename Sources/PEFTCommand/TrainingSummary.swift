@@ -32,7 +32,7 @@ struct TrainingSummary {
             values["eval_loss"] = evaluation.meanLoss.map { Double($0) } ?? NSNull()
             return
         }
-        let evaluation = loop.exactMatch(on: heldOut)
+        let evaluation = try loop.exactMatch(on: heldOut)
         let evaluationLoss = prepared.heldOutLoss(
             on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
         let speed = try InferenceSpeed(
