@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "PEFTNN", targets: ["PEFTNN"]),
         .library(name: "PEFTModels", targets: ["PEFTModels"]),
         .library(name: "PEFTDistributed", targets: ["PEFTDistributed"]),
+        // Examples, batches and evaluation for training loops of one's own (and the fuzz targets).
+        .library(name: "PEFTTraining", targets: ["PEFTTraining"]),
         .executable(name: "peft", targets: ["PEFTCommand"]),
         .executable(name: "gpt-finetuning", targets: ["GPTFineTuning"]),
         .executable(name: "t5-finetuning", targets: ["T5FineTuning"]),
@@ -16,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C shims
@@ -59,6 +62,7 @@ let package = Package(
             dependencies: [
                 "PEFT", "PEFTTraining", "PEFTTrainingOptions", "PEFTDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 

@@ -49,7 +49,7 @@ struct Compare: ParsableCommand {
             ]
             if let alpha { arguments += ["--alpha", "\(alpha)"] }
             if let model { arguments += ["--model", model] }
-            if let config { arguments += ["--config", config] }
+            if let config { arguments += ["--random-model", config] }
             if let tokenizer { arguments += ["--tokenizer", tokenizer] }
             if let task { arguments += ["--task", task] }
             if let data { arguments += ["--data", data] }
@@ -140,37 +140,6 @@ struct TradeOffTable {
             .joined(separator: "\n") + "\n"
     }
 
-    /// Two bar charts side by side: exact match (%) and trainable parameters (% of the model, log scale).
-    var svg: String {
-        let barWidth = 36
-        let width = 120 + rows.count * (barWidth + 12)
-        var parts = [
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"560\" font-family=\"sans-serif\" font-size=\"11\">",
-            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "<text x=\"10\" y=\"18\" font-size=\"13\">Exact match (%)</text>",
-            "<text x=\"10\" y=\"298\" font-size=\"13\">Trainable parameters (% of the model, log10)</text>",
-        ]
-        for (index, row) in rows.enumerated() {
-            let x = 60 + index * (barWidth + 12)
-            let accuracy = ((row["exact_match"] as? NSNumber)?.doubleValue ?? 0) * 100
-            let accuracyHeight = Int(accuracy * 2)
-            parts.append(
-                "<rect x=\"\(x)\" y=\"\(240 - accuracyHeight)\" width=\"\(barWidth)\" height=\"\(accuracyHeight)\" fill=\"#4C78A8\"/>"
-            )
-            parts.append(
-                "<text x=\"\(x)\" y=\"\(235 - accuracyHeight)\">\(String(format: "%.0f", accuracy))</text>"
-            )
-            let percent = max(Double(value(row, "trainable_percent")) ?? 0, 1e-4)
-            let logHeight = Int((log10(percent) + 4) * 36)
-            parts.append(
-                "<rect x=\"\(x)\" y=\"\(520 - logHeight)\" width=\"\(barWidth)\" height=\"\(max(logHeight, 1))\" fill=\"#F58518\"/>"
-            )
-            let name = row["method"] as? String ?? "?"
-            parts.append(
-                "<text x=\"\(x)\" y=\"256\">\(name)</text><text x=\"\(x)\" y=\"536\">\(name)</text>"
-            )
-        }
-        parts.append("</svg>")
-        return parts.joined(separator: "\n")
-    }
+    /// The chart of ``TradeOffChart``.
+    var svg: String { TradeOffChart(rows: rows).svg }
 }

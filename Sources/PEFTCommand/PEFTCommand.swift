@@ -10,5 +10,17 @@ struct PEFTCommand: ParsableCommand {
         subcommands: [
             Forward.self, Generate.self, Merge.self, Inspect.self, Train.self, Compare.self,
             Tokenize.self,
+            Eval.self,
         ])
+
+    /// Parses the command line after expanding `peft train -c FILE` into the file's options.
+    static func main() {
+        let arguments: [String]
+        do {
+            arguments = try TrainConfigurationFile.expand(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            exit(withError: error)
+        }
+        main(arguments)
+    }
 }

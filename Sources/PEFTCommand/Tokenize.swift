@@ -11,7 +11,12 @@ struct Tokenize: ParsableCommand {
             With --text, prints the ids transformers' tokenizer(text) gives (special tokens as \
             the tokenizer.json post-processor adds them). With --data, reads JSON Lines of \
             {"prompt": ..., "completion": ...} as peft train does and marks the tokens the loss \
-            is taken on: the completion and the end-of-sequence token, not the prompt.
+            is taken on: the completion and the end-of-sequence token, not the prompt. Lines of \
+            {"messages": [{"role": ..., "content": ...}, ...]} are rendered with the model's chat \
+            template and learned on the assistant turns (everything with --train-on-inputs). \
+            With --messages, renders one conversation with the chat template and prints the ids \
+            of tokenizer(text, add_special_tokens=False), as transformers' apply_chat_template \
+            gives them.
             """)
 
     @Option(name: .long, help: "A Hugging Face model folder with its tokenizer files.")
@@ -20,8 +25,29 @@ struct Tokenize: ParsableCommand {
     @Option(name: .long, help: "The text to tokenize.")
     var text: String?
 
-    @Option(name: .long, help: "A JSON Lines file of prompt/completion examples.")
+    @Option(name: .long, help: "A JSON Lines file of prompt/completion or chat examples.")
     var data: String?
+
+    @Option(name: .long, help: "A JSON list of {\"role\", \"content\"} messages to render.")
+    var messages: String?
+
+    @Option(name: .long, help: "A JSON list of tool schemas for the chat template (--messages).")
+    var tools: String?
+
+    @Flag(
+        name: .customLong("add-generation-prompt"),
+        help: "End the rendered conversation with an open assistant turn (--messages).")
+    var addGenerationPrompt = false
+
+    @Flag(
+        name: .customLong("show-mask"),
+        help: "Mark the tokens that carry the loss (--data; always shown there).")
+    var showMask = false
+
+    @Flag(
+        name: .customLong("train-on-inputs"),
+        help: "Chat data: take the loss on every token, not only the assistant turns.")
+    var trainOnInputs = false
 
     @Option(
         name: .customLong("max-length"), help: "Truncate examples to this many tokens (--data).")
@@ -36,8 +62,8 @@ struct Tokenize: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (text == nil) != (data == nil) else {
-            throw ValidationError("give exactly one of --text and --data")
+        guard [text, data, messages].count(where: { $0 != nil }) == 1 else {
+            throw ValidationError("give exactly one of --text and --data (or --messages)")
         }
         guard maximumLength > 0 else { throw ValidationError("--max-length must be positive") }
     }
@@ -59,7 +85,15 @@ struct Tokenize: ParsableCommand {
             }
             return
         }
+        if let messages {
+            try printConversation(messages, folder: folder, tokenizer: tokenizer)
+            return
+        }
         let url = URL(fileURLWithPath: data!)
+        if try isChatData(url) {
+            try printChatExamples(url, folder: folder, tokenizer: tokenizer)
+            return
+        }
         let examples = try TextExample.load(jsonLines: url)
         var objects: [[String: Any]] = []
         for (index, example) in examples.enumerated() {

@@ -21,10 +21,10 @@ extension Train {
         return (GPT2LMHeadModel(configuration: randomConfiguration, seed: seed), ByteTokenizer())
     }
 
-    /// The random GPT-2 of `--config`, sized for the byte tokenizer.
+    /// The random GPT-2 of `--random-model`, sized for the byte tokenizer.
     var randomConfiguration: GPT2Configuration {
         let (width, layers, heads, positions) =
-            switch config {
+            switch randomModelPreset {
             case "small": (768, 12, 12, 1024)
             case "micro": (32, 2, 2, 128)
             default: (256, 4, 4, 256)
@@ -42,8 +42,8 @@ extension Train {
         }
     }
 
-    /// The training and held-out examples: a built-in `--task`, or the `--data` lines with the
-    /// last tenth (at most `--eval-examples`) held out.
+    /// The training and held-out examples: a built-in `--task`, or the `--data` lines (in the
+    /// format detected from the file) split as ``splitValidation(_:load:)`` splits them.
     func loadExamples(isEncoderDecoder: Bool) throws -> (
         training: [TextExample], heldOut: [TextExample]
     ) {
@@ -56,19 +56,17 @@ extension Train {
             return generator.split(
                 skills: [skill], trainingCount: 512, heldOutCount: evalExamples, seed: seed &+ 1)
         }
-        let url = URL(fileURLWithPath: data!)
-        let all =
-            isEncoderDecoder
-            ? try TextExample.load(jsonLines: url, promptKey: "input", completionKey: "target")
-            : try TextExample.load(jsonLines: url)
-        guard !all.isEmpty else { throw CommandError("--data: \(url.path) holds no examples") }
-        let heldOut = min(evalExamples, all.count / 10)
-        if heldOut == 0 && evalExamples > 0 {
-            printToStandardError(
-                "note: \(url.path) has \(all.count) examples; the last tenth is held out, so none "
-                    + "is, and the run reports no exact match")
+        func load(_ url: URL) throws -> [TextExample] {
+            if !isEncoderDecoder, let chat = try chatExamples(url) { return chat }
+            let (format, examples) = try TextExample.load(detectingFormatOf: url)
+            if isEncoderDecoder && format == .text {
+                throw CommandError(
+                    "\(url.path): {\"text\"} lines have no input for an encoder-decoder; use "
+                        + "{\"input\", \"target\"}")
+            }
+            return examples
         }
-        return (Array(all.dropLast(heldOut)), Array(all.suffix(heldOut)))
+        return try splitValidation(load(URL(fileURLWithPath: data!)), load: load)
     }
 
     /// The method applied to `base`, or restored from the checkpoint being resumed.

@@ -18,14 +18,13 @@ extension Train {
         training: [TextExample], heldOut: [TextExample], labelCount: Int
     ) {
         let dataset = try ClassificationDataset.load(jsonLines: URL(fileURLWithPath: data!))
-        let all = dataset.examples
-        let heldOut = min(evalExamples, all.count / 10)
+        let split = try splitValidation(dataset.examples) { _ in [] }
         if let names = dataset.labelNames {
             printToStandardError(
                 "labels: "
                     + names.enumerated().map { "\($0) = \"\($1)\"" }.joined(separator: ", "))
         }
-        return (Array(all.dropLast(heldOut)), Array(all.suffix(heldOut)), dataset.labelCount)
+        return (split.training, split.heldOut, dataset.labelCount)
     }
 
     /// A classifier with `labelCount` classes from the `--model` folder (GPT-2 or the Llama

@@ -9,12 +9,17 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a model with a parameter-efficient method.",
         discussion: """
-            The data is JSON Lines with {"prompt": ..., "completion": ...} objects (the loss covers the \
-            completion only), or {"input": ..., "target": ...} for an encoder-decoder; --task uses a \
-            built-in string task instead. With --task-type seq-cls the lines are {"text": ..., \
-            "label": ...} (an integer class index, or a string mapped through the sorted set of \
-            names), the model gets a classification head with one class per label, and the held-out \
-            split reports accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
+            The data is JSON Lines, its format detected per file: {"text": ...} (the loss covers \
+            every token), {"prompt": ..., "completion": ...} (the loss covers the completion only), \
+            or {"input": ..., "target": ...} for an encoder-decoder; --task uses a built-in string \
+            task instead. -c FILE reads the options from a YAML file (keys are the long option \
+            names, batch-size or batch_size); options given on the command line override it. \
+            Every step appends a line to OUT/metrics.jsonl; with --val-data or --val-fraction, \
+            every --eval-every steps also measures the validation loss and keeps the best adapter \
+            in OUT/best. With --task-type seq-cls the lines are {"text": ..., "label": ...} (an \
+            integer class index, or a string mapped through the sorted set of names), the model \
+            gets a classification head with one class per label, and the held-out split reports \
+            accuracy. Every --save-every steps, and at the end, OUT/checkpoint holds \
             the adapter, the optimizer state and the step, replaced atomically; --resume OUT continues \
             from it and reaches the same weights as an uninterrupted run with the same seed. The \
             summary's seconds_per_step times the training steps this process ran, and nothing else \
@@ -30,15 +35,43 @@ struct Train: ParsableCommand {
     var model: String?
 
     @Option(
-        name: .long,
+        name: .customLong("random-model"),
         help: "A random GPT-2 with the byte tokenizer instead of --model: micro, tiny or small.")
+    var randomModel: String?
+
+    @Option(
+        name: .long,
+        help:
+            "Deprecated alias of --random-model (micro, tiny or small); any other value is a -c file."
+    )
     var config: String?
+
+    @Option(
+        name: [.customShort("c"), .customLong("config-file")],
+        help: "A YAML file of these options (keys: the long names); the command line overrides it.")
+    var configurationFile: String?
 
     @Option(name: .long, help: "Use the byte tokenizer with --model (for models trained on bytes).")
     var tokenizer: String?
 
     @Option(name: .long, help: "A JSON Lines file of training examples.")
     var data: String?
+    @Option(
+        name: .customLong("val-data"), help: "A JSON Lines file of validation examples.")
+    var validationData: String?
+    @Option(
+        name: .customLong("val-fraction"),
+        help: "Hold out this fraction of --data's last lines for validation instead.")
+    var validationFraction: Double?
+    @Option(
+        name: .customLong("early-stopping-patience"),
+        help: "Stop after N evaluations without a better validation loss.")
+    var earlyStoppingPatience: Int?
+    @Flag(
+        name: .customLong("group-by-length"),
+        help:
+            "Batch examples of similar length (sorted within shuffled mega-batches): less padding.")
+    var groupsByLength = false
 
     @Option(name: .long, help: "A built-in task instead of --data: copy, flip, caps or yell.")
     var task: String?
@@ -73,7 +106,11 @@ struct Train: ParsableCommand {
     var batchSize = 8
     @Option(name: .customLong("grad-accum"), help: "Micro-batches per optimizer step.")
     var gradientAccumulation = 1
-    @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (0: at the end only).")
+    @Option(
+        name: .customLong("eval-every"),
+        help:
+            "Evaluate (validation loss, best checkpoint in OUT/best) every N steps (0: at the end only)."
+    )
     var evalEvery = 0
     @Option(name: .customLong("save-every"), help: "Checkpoint every N steps (0: at the end only).")
     var saveEvery = 0
@@ -111,10 +148,15 @@ struct Train: ParsableCommand {
         name: .customLong("loraplus-weight-decay"),
         help: "LoRA+: the weight decay of every group but B's biases and norms.")
     var loraPlusWeightDecay: Float = 0
+    @Flag(
+        name: .customLong("train-on-inputs"),
+        help: "Chat data: take the loss on every token, not only the assistant turns.")
+    var trainOnInputs = false
 
     func validate() throws {
-        guard (model == nil) != (config == nil) else {
-            throw ValidationError("give exactly one of --model and --config")
+        try validateAdditions()
+        guard (model == nil) != (randomModelPreset == nil) else {
+            throw ValidationError("give exactly one of --model and --random-model")
         }
         guard (data == nil) != (task == nil) else {
             throw ValidationError("give exactly one of --data and --task")
@@ -144,9 +186,6 @@ struct Train: ParsableCommand {
             ] where !(value >= 0 && value.isFinite) {
                 throw ValidationError("\(option): \(value) is not a finite number >= 0")
             }
-        }
-        if let config, !["micro", "tiny", "small"].contains(config) {
-            throw ValidationError("--config must be micro, tiny or small")
         }
         guard steps > 0, batchSize > 0, gradientAccumulation > 0, rank > 0, virtualTokens > 0,
             maximumLength > 1
@@ -178,6 +217,7 @@ struct Train: ParsableCommand {
 
     private func train(in group: any ProcessGroup) throws {
         _ = try group.shard(ofBatch: batchSize)
+        noteDeprecatedOptions(in: group)
         let outputFolder = URL(fileURLWithPath: out)
         let checkpointFolder = outputFolder.appendingPathComponent("checkpoint")
         let classification = isSequenceClassification ? try loadClassificationExamples() : nil
@@ -203,6 +243,7 @@ struct Train: ParsableCommand {
         let prepared = try prepare(
             base, tokenizer: tokenizer, examples: examples.training, resumingFrom: resumeFolder)
         try checkLengths(of: examples, fit: prepared, tokenizer: tokenizer)
+        let lengths = prepared.untruncatedLengths(of: examples.training, tokenizer: tokenizer)
         if let selection = prepared.selection, group.isMainProcess {
             // Which layers the ranking (or BitFit) chose.
             printToStandardError("\(selection.report)")
@@ -216,7 +257,14 @@ struct Train: ParsableCommand {
                 LoRAPlus(
                     ratio: $0, embeddingLearningRate: loraPlusEmbeddingLearningRate,
                     weightDecay: loraPlusWeightDecay)
-            })
+            }, groupingLengths: groupsByLength ? lengths : nil)
+        let monitor = try ValidationMonitor(
+            examples: examples.heldOut, bestFolder: outputFolder.appendingPathComponent("best"),
+            patience: earlyStoppingPatience,
+            metrics: try MetricsFile(
+                in: outputFolder, resumedStep: resumeFolder.map { _ in state.step },
+                writes: group.isMainProcess),
+            resuming: resumeFolder != nil || !group.isMainProcess)
         prepared.train(true)
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.
@@ -230,12 +278,15 @@ struct Train: ParsableCommand {
             guard loop.state.step < steps else { break }
             try loop.step()
             let step = loop.state.step
+            let stopsEarly = try monitor.afterStep(
+                &loop, evaluating: evalEvery > 0 && step % evalEvery == 0)
             if evalEvery > 0 && step % evalEvery == 0 && group.isMainProcess {
                 if prepared.isClassifier {
                     let evaluation = loop.accuracy(on: examples.heldOut)
                     printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
                 } else {
-                    let evaluation = try loop.exactMatch(on: examples.heldOut)
+                    let evaluation = try loop.exactMatch(
+                        on: Array(examples.heldOut.prefix(evalExamples)))
                     printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
                 }
                 prepared.train(true)
@@ -243,14 +294,19 @@ struct Train: ParsableCommand {
             if saveEvery > 0 && step % saveEvery == 0 && step < steps {
                 try loop.saveCheckpoint(to: checkpointFolder)
             }
+            if stopsEarly { break }
         }
         try loop.saveCheckpoint(to: checkpointFolder)
         guard group.isMainProcess else { return }
         let adapterFolder = outputFolder.appendingPathComponent("adapter")
         try prepared.save(to: adapterFolder)
         try loop.curve.write(to: outputFolder.appendingPathComponent(LossCurve.fileName))
-        let summary = try TrainingSummary(
-            loop, heldOut: examples.heldOut, adapterFolder: adapterFolder)
+        var summary = try TrainingSummary(
+            loop, heldOut: examples.heldOut, adapterFolder: adapterFolder,
+            exactMatchLimit: evalExamples)
+        summary.addValidation(
+            loop, truncatedExamples: lengths.count { $0 > maximumLength },
+            bestFolder: monitor.bestFolder)
         print(try summary.text(json: json))
     }
 }

@@ -34,6 +34,8 @@ struct TrainingLoop {
     /// The method's own per-step work (AdaLoRA's regulariser and rank allocation), if any.
     private let stepHook: (any TrainingStepHook)?
     private var batches: ShuffledBatches
+    /// What the last step measured, for `metrics.jsonl`; nil before the first step.
+    private(set) var lastStep: StepMetrics?
     private var reporter: ProgressReporter
 
     /// A loop over `examples` that continues from `state`, loading the optimizer's state from
@@ -43,7 +45,7 @@ struct TrainingLoop {
         state: TrainingState, totalSteps: Int, batchSize: Int, gradientAccumulation: Int,
         learningRate: Float, maximumLength: Int, resumingFrom checkpoint: URL?,
         skipsNonFiniteSteps: Bool = false, group: any ProcessGroup = SingleProcessGroup(),
-        loraPlus: LoRAPlus? = nil
+        loraPlus: LoRAPlus? = nil, groupingLengths: [Int]? = nil
     ) throws {
         self.skipsNonFiniteSteps = skipsNonFiniteSteps
         self.prepared = prepared
@@ -66,7 +68,8 @@ struct TrainingLoop {
         // Equal already when every rank seeded alike; broadcast so that nothing else can differ.
         try parallel.broadcastParameters()
         schedule = .cosine(warmupSteps: max(1, totalSteps / 10), totalSteps: totalSteps)
-        batches = ShuffledBatches(examples, batchSize: batchSize, seed: state.seed)
+        batches = ShuffledBatches(
+            examples, batchSize: batchSize, seed: state.seed, groupingLengths: groupingLengths)
         for _ in 0..<(state.step * gradientAccumulation) { _ = batches.next() }  // already seen
         reporter = ProgressReporter(
             label: "train", totalSteps: totalSteps, every: max(1, totalSteps / 20),
@@ -128,6 +131,9 @@ struct TrainingLoop {
             }
             skippedSteps += 1
             timer.recordStep(startedAt: stepStart)
+            lastStep = StepMetrics(
+                loss: nil, learningRate: optimizer.learningRate, tokens: tokens,
+                seconds: stepStart.duration(to: timer.now).seconds)
             state.step += 1
             if group.isMainProcess {
                 printToStandardError(
@@ -141,6 +147,9 @@ struct TrainingLoop {
         try stepHook?.optimizerDidStep(completed)
         optimizer.zeroGradients()
         timer.recordStep(startedAt: stepStart)
+        lastStep = StepMetrics(
+            loss: stepLoss, learningRate: optimizer.learningRate, tokens: tokens,
+            seconds: stepStart.duration(to: timer.now).seconds)
         state.step += 1
         curve.recordTraining(step: state.step, loss: stepLoss)
         reporter.record(
@@ -166,14 +175,22 @@ struct TrainingLoop {
     }
 
     /// Exact match on `examples`, generating up to 24 tokens; leaves the model in evaluation mode.
+    /// `{"text"}` examples have no prompt to complete and are left out.
     func exactMatch(on examples: [TextExample]) throws -> ExactMatchEvaluation {
-        try prepared.exactMatch(on: examples, tokenizer: tokenizer, maximumNewTokens: 24)
+        try prepared.exactMatch(
+            on: examples.filter { !$0.prompt.isEmpty }, tokenizer: tokenizer, maximumNewTokens: 24)
     }
 
     /// Classification accuracy on `examples`; leaves the model in evaluation mode.
     func accuracy(on examples: [TextExample]) -> ClassificationAccuracy {
         prepared.classificationAccuracy(
             on: examples, tokenizer: tokenizer, maximumLength: maximumLength)
+    }
+
+    /// Records a validation loss in the curve and the state; true when it is the best so far.
+    mutating func recordValidation(loss: Float) -> Bool {
+        curve.recordEvaluation(step: state.step, loss: loss)
+        return state.recordValidation(loss: loss)
     }
 
     /// Refuses to save weights that are no longer numbers, so a checkpoint never holds them.

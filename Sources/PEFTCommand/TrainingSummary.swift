@@ -8,7 +8,10 @@ struct TrainingSummary {
 
     /// Evaluates the trained model on `heldOut` (exact match, loss, generation speed; accuracy
     /// and loss for a classifier) and gathers what `loop` measured.
-    init(_ loop: TrainingLoop, heldOut: [TextExample], adapterFolder: URL) throws {
+    init(
+        _ loop: TrainingLoop, heldOut: [TextExample], adapterFolder: URL,
+        exactMatchLimit: Int = .max
+    ) throws {
         let prepared = loop.prepared
         values = [
             "method": prepared.method.rawValue, "steps": loop.state.step,
@@ -32,16 +35,29 @@ struct TrainingSummary {
             values["eval_loss"] = evaluation.meanLoss.map { Double($0) } ?? NSNull()
             return
         }
-        let evaluation = try loop.exactMatch(on: heldOut)
+        // Generation is slow: a large validation set gives its loss in full, its exact match on
+        // the first examples.
+        let evaluation = try loop.exactMatch(on: Array(heldOut.prefix(exactMatchLimit)))
         let evaluationLoss = prepared.heldOutLoss(
             on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
         let speed = try InferenceSpeed(
-            prepared, tokenizer: loop.tokenizer, prompt: heldOut.first?.prompt ?? "a")
+            prepared, tokenizer: loop.tokenizer,
+            prompt: heldOut.first { !$0.prompt.isEmpty }?.prompt ?? "a")
         values["eval_loss"] = evaluationLoss.map { Double($0) } ?? NSNull()
         // No held-out example measures nothing: null, not a 0% that looks like a failed run.
-        values["exact_match"] = heldOut.isEmpty ? NSNull() : evaluation.accuracy
+        values["exact_match"] = evaluation.outcomes.isEmpty ? NSNull() : evaluation.accuracy
         values["tokens_per_second"] = speed.unmerged
         values["merged_tokens_per_second"] = speed.merged ?? NSNull()
+    }
+
+    /// Adds the validation's results (best loss and step, whether it stopped early) and the
+    /// training examples longer than `--max-length`.
+    mutating func addValidation(_ loop: TrainingLoop, truncatedExamples: Int, bestFolder: URL) {
+        let best = loop.state.bestStep.map { ($0, Double(loop.state.bestValidationLoss ?? .nan)) }
+        values["truncated_examples"] = truncatedExamples
+        values["best_validation_loss"] = best.map { $0.1 as Any } ?? NSNull()
+        values["best_step"] = best.map { $0.0 as Any } ?? NSNull()
+        values["best_adapter"] = best.map { _ in bestFolder.path as Any } ?? NSNull()
     }
 
     /// One JSON object, or `key: value` lines sorted by key.

@@ -56,7 +56,7 @@ public struct GPT2Tokenizer: PipelineTokenizer {
         let vocabularyNode = try JSONNode.load(contentsOf: vocabularyFile)
         var vocabulary = Vocabulary()
         for (token, id) in try vocabularyNode.members() {
-            vocabulary.insert(token, id: try id.int())
+            vocabulary.insert(token, id: try id.tokenID())
         }
         let mergesName = mergesFile.lastPathComponent
         guard

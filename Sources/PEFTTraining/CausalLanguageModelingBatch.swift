@@ -31,6 +31,11 @@ public struct CausalLanguageModelingBatch {
         let endOfSequence = tokenizer.eosTokenID.map { [$0] } ?? []
         let padding = tokenizer.padTokenID ?? tokenizer.eosTokenID ?? 0
         var rows: [(tokens: [Int], labels: [Int])] = examples.map { example in
+            if let chat = example.chat {
+                // The template wrote the turn ends; the loss mask picks the labels.
+                let tokens = Array(chat.tokenIDs.prefix(maximumLength))
+                return (tokens, zip(tokens, chat.lossMask).map { $1 ? $0 : ignoredTarget })
+            }
             let prompt = tokenizer.encode(example.prompt)
             // The completion continues the prompt: a second BOS in the middle would be learned too.
             let completion =

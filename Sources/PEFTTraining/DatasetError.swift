@@ -8,6 +8,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case missingField(file: String, line: Int, field: String)
     /// The file holds no examples.
     case empty(file: String)
+    /// A line of a format that cannot be trained on yet; `reason` says why.
+    case unsupportedFormat(file: String, line: Int, reason: String)
 
     /// One sentence naming the file, the line and what is wrong.
     public var description: String {
@@ -20,6 +22,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
             "\(file):\(line): missing the string field \"\(field)\""
         case .empty(let file):
             "\(file): no examples (every line is blank)"
+        case .unsupportedFormat(let file, let line, let reason):
+            "\(file):\(line): \(reason)"
         }
     }
 }

@@ -45,3 +45,20 @@ extension PreparedModel {
         }
     }
 }
+
+extension PreparedModel {
+    /// Each example's length in tokens before truncation: prompt, completion and end of sequence
+    /// for a decoder, the longer of input and target for an encoder-decoder, the text for a
+    /// classifier. Grouping by length sorts by it; one above `--max-length` is truncated.
+    public func untruncatedLengths(of examples: [TextExample], tokenizer: any Tokenizer) -> [Int] {
+        let endOfSequence = tokenizer.eosTokenID == nil ? 0 : 1
+        return examples.map { example in
+            let prompt = tokenizer.encode(example.prompt).count
+            if isClassifier { return prompt }
+            let completion =
+                tokenizer.encode(example.completion, addingSpecialTokens: false).count
+                + endOfSequence
+            return seq2Seq != nil ? max(prompt, completion) : prompt + completion
+        }
+    }
+}

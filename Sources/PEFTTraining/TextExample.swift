@@ -8,6 +8,9 @@ public struct TextExample: Hashable, Sendable, Codable {
     public var prompt: String
     /// The text the model should produce.
     public var completion: String
+    /// A chat conversation already rendered and tokenized, which batches use in place of
+    /// `prompt + completion` (those then hold its last turn, for evaluation).
+    public var chat: ChatExample? = nil
 
     /// An example from a prompt and its completion.
     public init(prompt: String, completion: String) {

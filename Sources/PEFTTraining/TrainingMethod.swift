@@ -314,7 +314,11 @@ public struct PreparedModel {
         switch base {
         case let model as GPT2LMHeadModel: try model.save(to: folder)
         case let model as T5ForConditionalGeneration: try model.save(to: folder)
-        default: break
+        case let model as LlamaForCausalLM: try model.save(to: folder)
+        default:
+            // Saving nothing would look like success: say which model has no writer.
+            throw AdapterError.invalidState(
+                "full fine-tuning cannot save a \(type(of: base)): no checkpoint writer for it")
         }
     }
 }

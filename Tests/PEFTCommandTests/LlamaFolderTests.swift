@@ -69,6 +69,21 @@ struct LlamaFolderTests {
         #expect(reloaded.configuration.keyValueHeadCount == 2)
     }
 
+    @Test("Full fine-tuning of a Llama-family folder saves the trained model (it saved nothing)")
+    func fullFineTuningSaves() throws {
+        let folder = try llamaFolder()
+        let out = try temporaryFolder()
+        let train = try PEFTProcess([
+            "train", "--model", folder.path, "--task", "flip", "--method", "full", "--steps", "2",
+            "--batch-size", "2", "--eval-examples", "1", "--out", out.path,
+        ])
+        #expect(train.status == 0, "\(train.standardError)")
+        let saved = try LlamaForCausalLM(contentsOf: out.appendingPathComponent("adapter"))
+        let original = try LlamaForCausalLM(contentsOf: folder)
+        let trained = saved.namedParameters().map(\.parameter.value.scalars)
+        #expect(trained != original.namedParameters().map(\.parameter.value.scalars))
+    }
+
     @Test("gpt-finetuning trains LoRA on a Llama-family folder with its default targets")
     func example() throws {
         let folder = try llamaFolder()

@@ -181,6 +181,13 @@ struct CompareCommandTests {
         #expect(csv.split(separator: "\n").count == 5)
         let svg = try String(
             contentsOf: folder.appendingPathComponent("tradeoffs.svg"), encoding: .utf8)
-        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>") && svg.contains(">bitfit<"))
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
+        // Every method is its own label, every axis says its unit and has ticks.
+        for method in ["lora", "ia3", "bitfit", "none"] {
+            #expect(svg.contains(">\(method)<"), "\(method) has no label of its own")
+        }
+        for unit in ["MiB (peak RSS)", "milliseconds", "KiB", "tokens / second", "100%", "10⁰"] {
+            #expect(svg.contains(unit), "no '\(unit)' on an axis")
+        }
     }
 }

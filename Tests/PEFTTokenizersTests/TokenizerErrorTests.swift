@@ -28,6 +28,30 @@ struct TokenizerErrorTests {
         #expect(try Self.load(Self.bpeFile()).encode("ab") == [2])
     }
 
+    @Test(
+        "A token id outside 0..<2²⁴ or a negative count throws invalidValue (fuzzing found the trap)",
+        arguments: [
+            bpeFile(model: #"{"type": "BPE", "vocab": {"a": -1}, "merges": []}"#),
+            bpeFile(model: #"{"type": "BPE", "vocab": {"a": 99999999999}, "merges": []}"#),
+            bpeFile().replacingOccurrences(
+                of: #""added_tokens": []"#,
+                with: #""added_tokens": [{"id": -3, "content": "<x>", "special": true}]"#),
+            bpeFile().replacingOccurrences(
+                of: #""decoder": {"type": "ByteLevel"}"#,
+                with: #""decoder": {"type": "Strip", "content": " ", "start": -1, "stop": 0}"#),
+        ])
+    func outOfRangeNumbers(file: String) throws {
+        #expect {
+            try Self.load(file)
+        } throws: { error in
+            guard case .invalidValue(let file, _, let expected) = error as? TokenizerError else {
+                return false
+            }
+            return file.hasSuffix("tokenizer.json")
+                && (expected.contains("token id") || expected.contains("count"))
+        }
+    }
+
     @Test("A missing file throws missingFile naming the path")
     func missingFile() throws {
         let folder = try temporaryFolder(with: [:])

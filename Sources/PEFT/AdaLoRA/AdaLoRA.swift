@@ -26,17 +26,7 @@ public enum AdaLoRA: PEFTMethod {
             layersToTransform: configuration.layersToTransform,
             layersPattern: configuration.layersPattern
         ) { $0 is any LinearLayer }
-        let model = context.model
-        var layers: [(path: String, layer: any LinearLayer)] = []
-        for path in paths {
-            let module = try model.module(at: path)
-            guard let layer = module as? any LinearLayer,
-                layer is AdaLoRALinear || layer is Linear || layer is Conv1D
-            else {
-                throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
-            }
-            layers.append((path, layer))
-        }
+        let wrappers = try context.linearWrappers(at: paths, make: AdaLoRALinear.init(wrapping:))
         configuration.rankPattern = configuration.rankPattern.map {
             withoutAdapterName($0, adapterName: context.adapterName)
         }
@@ -48,17 +38,9 @@ public enum AdaLoRA: PEFTMethod {
                 key: "rank_pattern.\(unknown)", reason: "names no layer this adapter wraps")
         }
         // PEFT sets fan_in_fan_out for Conv1D and clears it for nn.Linear.
-        configuration.fanInFanOut = layers.contains {
-            (($0.layer as? AdaLoRALinear)?.base ?? $0.layer) is Conv1D
-        }
-        for (path, layer) in layers {
-            let wrapper: AdaLoRALinear
-            if let existing = layer as? AdaLoRALinear {
-                wrapper = existing
-            } else {
-                wrapper = AdaLoRALinear(wrapping: layer)
-                try model.replaceModule(at: path, with: wrapper)
-            }
+        configuration.fanInFanOut = wrappers.wrapsConv1D
+        try context.install(wrappers)
+        for (path, wrapper) in wrappers.layers {
             try wrapper.adapters.add(
                 context.adapterName,
                 makeTriplets(

@@ -30,22 +30,9 @@ extension LyCORISLinear {
             targets, excluded: settings.excludedModules,
             layersToTransform: settings.layersToTransform, layersPattern: settings.layersPattern
         ) { $0 is any LinearLayer }
-        let model = context.model
-        var layers: [(path: String, layer: LyCORISLinear)] = []
-        for path in paths {
-            let module = try model.module(at: path)
-            switch module {
-            case let existing as LyCORISLinear: layers.append((path, existing))
-            case let layer as any LinearLayer where layer is Linear || layer is Conv1D:
-                layers.append((path, LyCORISLinear(wrapping: layer)))
-            default:
-                throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
-            }
-        }
-        for (path, layer) in layers {
-            if try model.module(at: path) !== layer {
-                try model.replaceModule(at: path, with: layer)
-            }
+        let wrappers = try context.linearWrappers(at: paths, make: LyCORISLinear.init(wrapping:))
+        try context.install(wrappers)
+        for (path, layer) in wrappers.layers {
             let target = LyCORISTarget(
                 path: path, inputs: layer.inputFeatures, outputs: layer.outputFeatures,
                 rank: settings.rank(for: path), alpha: settings.alpha(for: path))

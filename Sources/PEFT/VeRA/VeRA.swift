@@ -18,33 +18,16 @@ public enum VeRA: PEFTMethod {
             targets, layersToTransform: configuration.layersToTransform,
             layersPattern: configuration.layersPattern
         ) { $0 is any LinearLayer }
-        let model = context.model
-        var layers: [(path: String, layer: any LinearLayer)] = []
-        for path in paths {
-            let module = try model.module(at: path)
-            guard let layer = module as? any LinearLayer,
-                layer is VeRALinear || layer is Linear || layer is Conv1D
-            else {
-                throw AdapterError.unsupportedTarget(path: path, type: "\(type(of: module))")
-            }
-            layers.append((path, layer))
-        }
+        let wrappers = try context.linearWrappers(at: paths, make: VeRALinear.init(wrapping:))
         let projections = VeRAProjections(
-            rank: configuration.rank, inputs: layers.map(\.layer.inputFeatures).max()!,
-            outputs: layers.map(\.layer.outputFeatures).max()!, key: configuration.projectionPRNGKey
-        )
+            rank: configuration.rank,
+            inputs: wrappers.layers.map(\.wrapper.inputFeatures).max()!,
+            outputs: wrappers.layers.map(\.wrapper.outputFeatures).max()!,
+            key: configuration.projectionPRNGKey)
         // PEFT sets fan_in_fan_out for Conv1D and clears it for nn.Linear.
-        configuration.fanInFanOut = layers.contains {
-            (($0.layer as? VeRALinear)?.base ?? $0.layer) is Conv1D
-        }
-        for (path, layer) in layers {
-            let wrapper: VeRALinear
-            if let existing = layer as? VeRALinear {
-                wrapper = existing
-            } else {
-                wrapper = VeRALinear(wrapping: layer)
-                try model.replaceModule(at: path, with: wrapper)
-            }
+        configuration.fanInFanOut = wrappers.wrapsConv1D
+        try context.install(wrappers)
+        for (path, wrapper) in wrappers.layers {
             try wrapper.adapters.add(
                 context.adapterName,
                 makeVectors(

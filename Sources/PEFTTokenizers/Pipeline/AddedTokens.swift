@@ -18,7 +18,7 @@ struct AddedToken: Sendable {
     }
 
     init(node: JSONNode) throws(TokenizerError) {
-        id = try node["id"].int()
+        id = try node["id"].tokenID()
         content = try node["content"].string()
         isSpecial = try node["special"].bool(default: false)
         isNormalized = try node["normalized"].bool(default: !isSpecial)

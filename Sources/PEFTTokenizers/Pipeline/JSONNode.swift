@@ -84,6 +84,26 @@ struct JSONNode {
         return int
     }
 
+    /// The largest token id a file may name: far above any real vocabulary (Gemma's is 262,144),
+    /// low enough that a table of that many tokens can be built.
+    static let tokenIDLimit = 1 << 24
+
+    /// An integer that can index a vocabulary: `0..<tokenIDLimit`.
+    func tokenID() throws(TokenizerError) -> Int {
+        let id = try int()
+        guard id >= 0 && id < Self.tokenIDLimit else {
+            throw mismatch("a token id in 0..<\(Self.tokenIDLimit)")
+        }
+        return id
+    }
+
+    /// An integer that counts something: at least 0.
+    func count() throws(TokenizerError) -> Int {
+        let value = try int()
+        guard value >= 0 else { throw mismatch("a count of at least 0") }
+        return value
+    }
+
     func optionalInt() throws(TokenizerError) -> Int? {
         isNull ? nil : try int()
     }

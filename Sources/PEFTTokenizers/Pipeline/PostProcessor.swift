@@ -20,7 +20,7 @@ enum PostProcessor: Sendable {
                     let name = try item["SpecialToken"]["id"].string()
                     var ids: [Int] = []
                     for id in try specialTokens[name]["ids"].array() {
-                        ids.append(try id.int())
+                        ids.append(try id.tokenID())
                     }
                     items.append(ids)
                 } else {
@@ -34,7 +34,7 @@ enum PostProcessor: Sendable {
             guard cls.count == 2, sep.count == 2 else {
                 throw node.mismatch("\"cls\" and \"sep\" as [token, id] pairs")
             }
-            self = .template([[try cls[1].int()], nil, [try sep[1].int()]])
+            self = .template([[try cls[1].tokenID()], nil, [try sep[1].tokenID()]])
         case "ByteLevel":
             self = .sequence([])
         case "Sequence":

@@ -36,7 +36,7 @@ enum TokenDecoder: Sendable {
             guard content.unicodeScalars.count == 1, let scalar = content.unicodeScalars.first
             else { throw node["content"].mismatch("a single character") }
             self = .strip(
-                content: scalar, start: try node["start"].int(), stop: try node["stop"].int())
+                content: scalar, start: try node["start"].count(), stop: try node["stop"].count())
         case "Replace":
             self = .replace(
                 pattern: try TextPattern(node: node["pattern"]),

@@ -28,7 +28,7 @@ enum TokenizerModel: Sendable {
         }
         var vocabulary = Vocabulary()
         for (token, id) in try node["vocab"].members() {
-            vocabulary.insert(token, id: try id.int())
+            vocabulary.insert(token, id: try id.tokenID())
         }
         var merges: [(String, String)] = []
         for merge in try node["merges"].array() {
