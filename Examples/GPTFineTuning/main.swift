@@ -72,7 +72,7 @@ struct GPTFineTuning: ParsableCommand {
             ?? .yell(recipe.generator, smoke: options.smoke, seed: options.seed)
         report.record(task)
         let heldOut = HeldOutSet(task.heldOut, tokenizer: tokenizer, maximumLength: maximumLength)
-        report.record(before: heldOut.measure(try PreparedModel(untouched: model)))
+        report.record(before: try heldOut.measure(try PreparedModel(untouched: model)))
 
         // The method decides what trains and how it is saved.
         let targetNames = targets?.split(separator: ",").map(String.init)
@@ -93,7 +93,7 @@ struct GPTFineTuning: ParsableCommand {
                 label: options.method.rawValue, heldOut: heldOut, evalEvery: options.evalEvery)
             report.record(run, batchSize: options.batchSize, learningRate: options.peakLearningRate)
         }
-        report.record(after: heldOut.measure(prepared))
+        report.record(after: try heldOut.measure(prepared))
 
         // Save, load onto a fresh base, and check that nothing was lost on the way.
         if options.method != .none {
@@ -101,7 +101,7 @@ struct GPTFineTuning: ParsableCommand {
             try report.save(prepared, to: folder)
             let reloaded = try options.prepare(
                 loadBase(), targets: targetNames, resumingFrom: folder)
-            try report.checkReload(heldOut.measure(reloaded, loss: false), from: folder)
+            try report.checkReload(try heldOut.measure(reloaded, loss: false), from: folder)
         }
         print(report.rendered)
     }

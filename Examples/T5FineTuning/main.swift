@@ -39,7 +39,8 @@ struct T5FineTuning: ParsableCommand {
 
         // The base model: a Hugging Face folder, or the example's own, pre-trained once and cached.
         let (baseFolder, tokenizer) = try recipe.baseModel(
-            huggingFaceFolder: model, cache: options.baseModelPath(example: "t5"), summary: &report.summary
+            huggingFaceFolder: model, cache: options.baseModelPath(example: "t5"),
+            summary: &report.summary
         ) { full, batches in
             try train(
                 full, batches: &batches, tokenizer: ByteTokenizer(), steps: recipe.steps,
@@ -60,7 +61,7 @@ struct T5FineTuning: ParsableCommand {
         report.record(task)
         let heldOut = HeldOutSet(
             task.heldOut, tokenizer: tokenizer, maximumLength: maximumSequenceLength)
-        report.record(before: heldOut.measure(try PreparedModel(untouched: model)))
+        report.record(before: try heldOut.measure(try PreparedModel(untouched: model)))
 
         // The method decides what trains and how it is saved.
         let targetNames = targets.split(separator: ",").map(String.init)
@@ -81,7 +82,7 @@ struct T5FineTuning: ParsableCommand {
                 heldOut: heldOut, evalEvery: options.evalEvery)
             report.record(run, batchSize: options.batchSize, learningRate: options.peakLearningRate)
         }
-        report.record(after: heldOut.measure(prepared))
+        report.record(after: try heldOut.measure(prepared))
 
         // Save, load onto a fresh base, and check that nothing was lost on the way.
         if options.method != .none {
@@ -89,7 +90,7 @@ struct T5FineTuning: ParsableCommand {
             try report.save(prepared, to: folder)
             let reloaded = try options.prepare(
                 loadBase(), targets: targetNames, resumingFrom: folder)
-            try report.checkReload(heldOut.measure(reloaded, loss: false), from: folder)
+            try report.checkReload(try heldOut.measure(reloaded, loss: false), from: folder)
         }
         print(report.rendered)
     }

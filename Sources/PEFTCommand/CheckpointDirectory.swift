@@ -4,18 +4,33 @@ import Foundation
 /// an interruption leaves either the old checkpoint or the new one, never a mixture.
 enum CheckpointDirectory {
     /// Replaces `folder` with what `write` puts into a fresh folder beside it.
+    ///
+    /// A failure (a full disk, a read-only folder) throws and leaves the previous checkpoint where
+    /// ``latest(in:)`` finds it, and no half-written folder behind.
     static func replace(_ folder: URL, write: (URL) throws -> Void) throws {
         let manager = FileManager.default
         let temporary = sibling(of: folder, suffix: "new")
         let previous = sibling(of: folder, suffix: "old")
         try? manager.removeItem(at: temporary)
-        try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
-        try write(temporary)
+        do {
+            try manager.createDirectory(at: temporary, withIntermediateDirectories: true)
+            try write(temporary)
+        } catch {
+            try? manager.removeItem(at: temporary)
+            throw error
+        }
         try? manager.removeItem(at: previous)
         if manager.fileExists(atPath: folder.path) {
             try manager.moveItem(at: folder, to: previous)
         }
-        try manager.moveItem(at: temporary, to: folder)
+        do {
+            try manager.moveItem(at: temporary, to: folder)
+        } catch {
+            // Put the previous checkpoint back; `latest(in:)` would find it as `.old` regardless.
+            try? manager.moveItem(at: previous, to: folder)
+            try? manager.removeItem(at: temporary)
+            throw error
+        }
         try? manager.removeItem(at: previous)
     }
 

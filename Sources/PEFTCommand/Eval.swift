@@ -89,7 +89,7 @@ struct Eval: ParsableCommand {
             ]
             if format != .text && exactMatchExamples > 0 {
                 let generated = Array(examples.prefix(exactMatchExamples))
-                let match = prepared.exactMatch(
+                let match = try prepared.exactMatch(
                     on: generated, tokenizer: tokenizer, maximumNewTokens: maximumTokens)
                 results += [
                     ("exact_match", match.accuracy), ("exact_match_examples", generated.count),

@@ -76,7 +76,7 @@ struct Generate: ParsableCommand {
                 throw CommandError(
                     "--prompt: \(ids.count) tokens leave no room in the model's positions")
             }
-            let generated = model.generate(prompt: ids, options: generation)
+            let generated = try model.generate(prompt: ids, options: generation)
             try printResult(text: prompt + tokenizer.decode(generated), generated: generated)
         } else if let seq2Seq = loaded.seq2Seq {
             let model: any Seq2SeqLanguageModel = peft as? any Seq2SeqLanguageModel ?? seq2Seq
@@ -125,7 +125,7 @@ struct Generate: ParsableCommand {
             generated = try mixed.generate(
                 prompts: encoded, adapterNames: names, options: generation)
         } else {
-            generated = encoded.map { causal.generate(prompt: $0, options: generation) }
+            generated = try encoded.map { try causal.generate(prompt: $0, options: generation) }
         }
         for (request, tokens) in zip(requests, generated) {
             let text = request.prompt + tokenizer.decode(tokens)

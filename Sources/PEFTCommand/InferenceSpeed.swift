@@ -12,14 +12,14 @@ struct InferenceSpeed {
     /// before returning.
     init(_ prepared: PreparedModel, tokenizer: any Tokenizer, prompt: String) throws {
         prepared.train(false)
-        func measure() -> Double {
+        func measure() throws -> Double {
             var options = GenerationOptions(maximumNewTokens: 16)
             options.stopTokenIDs = []
             let ids = Array(tokenizer.encode(prompt).prefix(32))
             let start = ContinuousClock.now
             let count: Int
             if let decoder = prepared.causalLanguageModel {
-                count = decoder.generate(prompt: ids, options: options).count
+                count = try decoder.generate(prompt: ids, options: options).count
             } else {
                 count =
                     prepared.seq2SeqLanguageModel!.generate(
@@ -28,14 +28,14 @@ struct InferenceSpeed {
             }
             return Double(count) / max((ContinuousClock.now - start).seconds, 1e-9)
         }
-        _ = measure()
-        unmerged = measure()
+        _ = try measure()
+        unmerged = try measure()
         guard let adapter = prepared.adapter, [.lora, .ia3].contains(prepared.method) else {
             merged = nil
             return
         }
         try adapter.merge()
         defer { try? adapter.unmerge() }
-        merged = measure()
+        merged = try measure()
     }
 }

@@ -136,7 +136,7 @@ struct Merge: ParsableCommand {
             if FileManager.default.fileExists(atPath: file.path)
                 && !FileManager.default.fileExists(atPath: target.path)
             {
-                try FileManager.default.copyItem(at: file, to: target)
+                try AtomicFileReplacement.copy(file, to: target)
             }
         }
         let what =
@@ -163,20 +163,20 @@ struct Merge: ParsableCommand {
             majoritySignMethod: majoritySignMethod,
             masks: SeededPruningMasks(seed: seed))
         if let adapterOut {
-            // Saved as PEFT saves a named adapter, in a subfolder, then moved into place.
-            let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "peft-merge-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: staging) }
-            try peft.save(to: staging, adapters: [combined])
+            // Saved as PEFT saves a named adapter, in a subfolder beside the destination (one file
+            // system), then each file renamed into place over any old one.
             let destination = URL(fileURLWithPath: adapterOut)
             try FileManager.default.createDirectory(
                 at: destination, withIntermediateDirectories: true)
+            let staging = destination.deletingLastPathComponent().appendingPathComponent(
+                ".\(destination.lastPathComponent).\(UUID().uuidString).tmp")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            try peft.save(to: staging, adapters: [combined])
             for file in try FileManager.default.contentsOfDirectory(
                 at: staging.appendingPathComponent(combined), includingPropertiesForKeys: nil)
             {
-                let target = destination.appendingPathComponent(file.lastPathComponent)
-                try? FileManager.default.removeItem(at: target)
-                try FileManager.default.moveItem(at: file, to: target)
+                try AtomicFileReplacement.move(
+                    file, to: destination.appendingPathComponent(file.lastPathComponent))
             }
         }
         try peft.mergeAndUnload(adapters: [combined], safe: safe)

@@ -285,7 +285,7 @@ struct Train: ParsableCommand {
                     let evaluation = loop.accuracy(on: examples.heldOut)
                     printToStandardError("eval step \(step): accuracy \(evaluation.formatted)")
                 } else {
-                    let evaluation = loop.exactMatch(
+                    let evaluation = try loop.exactMatch(
                         on: Array(examples.heldOut.prefix(evalExamples)))
                     printToStandardError("eval step \(step): exact match \(evaluation.formatted)")
                 }

@@ -176,8 +176,8 @@ struct TrainingLoop {
 
     /// Exact match on `examples`, generating up to 24 tokens; leaves the model in evaluation mode.
     /// `{"text"}` examples have no prompt to complete and are left out.
-    func exactMatch(on examples: [TextExample]) -> ExactMatchEvaluation {
-        prepared.exactMatch(
+    func exactMatch(on examples: [TextExample]) throws -> ExactMatchEvaluation {
+        try prepared.exactMatch(
             on: examples.filter { !$0.prompt.isEmpty }, tokenizer: tokenizer, maximumNewTokens: 24)
     }
 

@@ -37,7 +37,7 @@ struct TrainingSummary {
         }
         // Generation is slow: a large validation set gives its loss in full, its exact match on
         // the first examples.
-        let evaluation = loop.exactMatch(on: Array(heldOut.prefix(exactMatchLimit)))
+        let evaluation = try loop.exactMatch(on: Array(heldOut.prefix(exactMatchLimit)))
         let evaluationLoss = prepared.heldOutLoss(
             on: heldOut, tokenizer: loop.tokenizer, maximumLength: loop.maximumLength)
         let speed = try InferenceSpeed(

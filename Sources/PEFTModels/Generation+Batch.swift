@@ -15,12 +15,23 @@ extension CausalLanguageModel {
     /// Every row samples on its own with `options` (its own seeded sampler), so it gets the tokens
     /// ``generate(prompt:options:promptEmbeddings:prefixes:)`` gives it alone; a row that has stopped
     /// keeps its place in the batch until every row is done, and its later tokens are dropped.
+    ///
+    /// Throws ``GenerationError`` when there are no prompts, one is empty, their lengths differ, or
+    /// they are longer than ``CausalLanguageModel/maximumLength``.
     public func generate(prompts: [[Int]], options: GenerationOptions = GenerationOptions())
-        -> [[Int]]
+        throws -> [[Int]]
     {
-        precondition(
-            !prompts.isEmpty && prompts.allSatisfy { $0.count == prompts[0].count && !$0.isEmpty },
-            "generate(prompts:): prompts must be non-empty and of equal length")
+        guard let first = prompts.first else { throw GenerationError.noPrompts }
+        for (index, prompt) in prompts.enumerated() {
+            guard !prompt.isEmpty else { throw GenerationError.emptyPrompt(index: index) }
+            guard prompt.count == first.count else {
+                throw GenerationError.unequalPromptLengths(
+                    first: first.count, other: prompt.count, index: index)
+            }
+        }
+        guard first.count <= maximumLength else {
+            throw GenerationError.promptTooLong(length: first.count, limit: maximumLength)
+        }
         guard options.maximumNewTokens > 0 else { return prompts.map { _ in [] } }
         return withoutGradients {
             let batch = prompts.count

@@ -94,12 +94,21 @@ extension CausalLanguageModel {
     /// `promptEmbeddings` (`[1, T', C]`) replaces the prompt's own embeddings at the first step, which
     /// is how prompt tuning puts its virtual tokens in front; `prefixes` reach every attention layer at
     /// every step. With the cache the prompt is encoded once and each step runs one position.
+    ///
+    /// Throws ``GenerationError`` for an empty prompt or one (with the prefixes) longer than
+    /// ``CausalLanguageModel/maximumLength``; generation then stops when the positions run out.
     public func generate(
         prompt: [Int], options: GenerationOptions = GenerationOptions(),
         promptEmbeddings: Tensor? = nil,
         prefixes: [AttentionPrefix]? = nil
-    ) -> [Int] {
-        withoutGradients {
+    ) throws -> [Int] {
+        let promptLength = promptEmbeddings?.shape[1] ?? prompt.count
+        guard promptLength > 0 else { throw GenerationError.emptyPrompt(index: 0) }
+        let needed = (prefixes?.first?.length ?? 0) + promptLength
+        guard needed <= maximumLength else {
+            throw GenerationError.promptTooLong(length: needed, limit: maximumLength)
+        }
+        return withoutGradients {
             var sampler = TokenSampler(options: options, endOfSequence: endOfSequenceTokenIDs)
             let cache = options.usesCache ? makeCache() : nil
             let prefixLength = prefixes?.first?.length ?? 0

@@ -194,7 +194,17 @@ public struct SafeTensorsWriter: Sendable {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             if let error = error as? SafeTensorsError { throw error }
-            throw SafeTensorsError.writeFailed(file: url.path, reason: error.localizedDescription)
+            throw SafeTensorsError.writeFailed(file: url.path, reason: Self.reason(for: error))
         }
+    }
+
+    /// The system's words for a failed write ("No space left on device"), which Foundation on
+    /// Linux keeps in the underlying POSIX error behind a generic "error 512".
+    static func reason(for error: any Error) -> String {
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        if let posix = underlying, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return error.localizedDescription
     }
 }

@@ -42,8 +42,10 @@ public struct HeldOutSet {
     }
 
     /// Measures `prepared`, leaving it in evaluation mode; `loss: false` skips the loss.
-    public func measure(_ prepared: PreparedModel, loss: Bool = true) -> Measurement {
-        Measurement(
+    ///
+    /// Throws ``GenerationError`` for a prompt the model cannot take.
+    public func measure(_ prepared: PreparedModel, loss: Bool = true) throws -> Measurement {
+        try Measurement(
             loss: loss ? self.loss(of: prepared) : nil,
             exactMatch: prepared.exactMatch(
                 on: examples, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens))

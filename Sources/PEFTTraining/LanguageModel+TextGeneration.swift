@@ -3,15 +3,18 @@
 extension CausalLanguageModel {
     /// The greedy continuation of `prompt` as text, without the end-of-sequence token.
     ///
+    /// Throws ``GenerationError`` for a prompt that encodes to no tokens or to more than the model's
+    /// positions.
+    ///
     /// ```swift
-    /// let completion = model.complete("flip: abc =>", tokenizer: ByteTokenizer())
+    /// let completion = try model.complete("flip: abc =>", tokenizer: ByteTokenizer())
     /// ```
     public func complete(
         _ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int = 32
-    ) -> String {
+    ) throws -> String {
         var options = GenerationOptions(maximumNewTokens: maximumNewTokens)
         options.stopTokenIDs = tokenizer.eosTokenID.map { [$0] }
-        let tokens = generate(prompt: tokenizer.encode(prompt), options: options)
+        let tokens = try generate(prompt: tokenizer.encode(prompt), options: options)
         return tokenizer.decode(tokens.filter { $0 != tokenizer.eosTokenID })
     }
 }

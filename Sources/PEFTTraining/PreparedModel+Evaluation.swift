@@ -2,14 +2,15 @@
 
 extension PreparedModel {
     /// Greedy completions of `examples`' prompts, compared with their completions exactly, without
-    /// gradients; leaves the model in evaluation mode.
+    /// gradients; leaves the model in evaluation mode. Throws ``GenerationError`` for a prompt the
+    /// model cannot take (``checkPromptLengths(_:tokenizer:)`` finds those before a run).
     public func exactMatch(
         on examples: [TextExample], tokenizer: any Tokenizer, maximumNewTokens: Int
-    ) -> ExactMatchEvaluation {
+    ) throws -> ExactMatchEvaluation {
         train(false)
-        return withoutGradients {
-            ExactMatchEvaluation(examples) {
-                complete($0, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
+        return try withoutGradients {
+            try ExactMatchEvaluation(examples) {
+                try complete($0, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
             }
         }
     }

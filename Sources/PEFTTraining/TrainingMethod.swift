@@ -287,12 +287,13 @@ public struct PreparedModel {
         )
     }
 
-    /// Greedy completion of a prompt, for the exact-match evaluation.
+    /// Greedy completion of a prompt, for the exact-match evaluation; throws ``GenerationError`` for
+    /// a prompt a decoder-only model cannot take.
     public func complete(_ prompt: String, tokenizer: any Tokenizer, maximumNewTokens: Int)
-        -> String
+        throws -> String
     {
         if let decoder = causal {
-            return decoder.complete(
+            return try decoder.complete(
                 prompt, tokenizer: tokenizer, maximumNewTokens: maximumNewTokens)
         }
         guard let model = seq2Seq else {

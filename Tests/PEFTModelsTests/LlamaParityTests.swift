@@ -44,9 +44,9 @@ struct LlamaParityTests {
         var options = GenerationOptions(maximumNewTokens: expected.count)
         options.minimumNewTokens = generation["min_new_tokens"] as! Int
         #expect(Set(generation["eos_token_id"] as! [Int]) == model.endOfSequenceTokenIDs)
-        #expect(model.generate(prompt: prompt, options: options) == expected)
+        #expect(try model.generate(prompt: prompt, options: options) == expected)
         options.usesCache = false
-        #expect(model.generate(prompt: prompt, options: options) == expected)
+        #expect(try model.generate(prompt: prompt, options: options) == expected)
     }
 
     @Test("Each fixture exercises the variant it is named for")
@@ -110,11 +110,11 @@ struct LlamaParityTests {
         }
         var unstopped = GenerationOptions(maximumNewTokens: 6)
         unstopped.stopTokenIDs = []
-        let free = model(eos: [39]).generate(prompt: [1, 2, 3], options: unstopped)
+        let free = try model(eos: [39]).generate(prompt: [1, 2, 3], options: unstopped)
         let stopAt = free[2]
         let firstIndex = free.firstIndex(of: stopAt)!
         // The second id of the list is a token the model generates: it must end the generation.
-        let stopped = model(eos: [39, stopAt]).generate(
+        let stopped = try model(eos: [39, stopAt]).generate(
             prompt: [1, 2, 3], options: GenerationOptions(maximumNewTokens: 6))
         #expect(stopped == Array(free.prefix(firstIndex + 1)), "free \(free), stopped \(stopped)")
     }

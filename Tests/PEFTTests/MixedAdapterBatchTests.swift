@@ -189,11 +189,11 @@ struct MixedAdapterBatchTests {
             let expected: [Int]
             if names[index] == "__base__" {
                 expected = try peft.withAdaptersDisabled {
-                    peft.generate(prompt: prompt, options: options)
+                    try peft.generate(prompt: prompt, options: options)
                 }
             } else {
                 try peft.setAdapter(names[index])
-                expected = peft.generate(prompt: prompt, options: options)
+                expected = try peft.generate(prompt: prompt, options: options)
             }
             #expect(mixed[index] == expected, "row \(index) (\(names[index]))")
         }

@@ -70,12 +70,12 @@ final class ScriptedModel: CausalLanguageModel {
 }
 
 @Test("Generated text stops at end-of-sequence and leaves it out")
-func completionStopsAtEndOfSequence() {
+func completionStopsAtEndOfSequence() throws {
     let (x, y, end) = (Int(Character("x").asciiValue!), Int(Character("y").asciiValue!), 257)
     let model = ScriptedModel(script: [x, y, end, x, x])
-    #expect(model.complete("ab", tokenizer: ByteTokenizer()) == "xy")
+    #expect(try model.complete("ab", tokenizer: ByteTokenizer()) == "xy")
     let long = ScriptedModel(script: [x])
-    #expect(long.complete("ab", tokenizer: ByteTokenizer(), maximumNewTokens: 3) == "xxx")
+    #expect(try long.complete("ab", tokenizer: ByteTokenizer(), maximumNewTokens: 3) == "xxx")
 }
 
 @Test("A seq2seq model's generated text is decoded without end-of-sequence")

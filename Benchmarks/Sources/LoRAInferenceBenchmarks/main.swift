@@ -21,9 +21,9 @@ options.stopTokenIDs = []
 
 /// Tokens per second of one generation.
 @MainActor
-func generationRate() -> Double {
+func generationRate() throws -> Double {
     let start = ContinuousClock.now
-    let tokens = model.generate(prompt: prompt, options: options)
+    let tokens = try model.generate(prompt: prompt, options: options)
     let (seconds, attoseconds) = (ContinuousClock.now - start).components
     return Double(tokens.count) / (Double(seconds) + Double(attoseconds) * 1e-18)
 }
@@ -39,10 +39,10 @@ print(
     "Greedy generation, prompt \(promptLength) tokens, \(newTokens) new tokens, \(repetitions) rounds:"
 )
 for round in 0...repetitions {
-    let base = try peft.withAdaptersDisabled { generationRate() }
-    let unmerged = generationRate()
+    let base = try peft.withAdaptersDisabled { try generationRate() }
+    let unmerged = try generationRate()
     try peft.merge()
-    let merged = generationRate()
+    let merged = try generationRate()
     try peft.unmerge()
     guard round > 0 else { continue }  // the first round warms up
     rates["base"]!.append(base)

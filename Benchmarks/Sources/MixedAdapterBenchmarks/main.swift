@@ -87,7 +87,7 @@ for round in 0...rounds {
     let separateGeneration = try seconds {
         for name in adapters {
             try peft.setAdapter(name)
-            separateTokens[name] = peft.generate(
+            separateTokens[name] = try peft.generate(
                 prompts: rowsOf[name]!.map { prompts[$0] }, options: options)
         }
     }

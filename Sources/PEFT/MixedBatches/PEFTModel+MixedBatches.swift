@@ -103,7 +103,7 @@ extension PEFTModel where Base: CausalLanguageModel {
         for length in lengths {
             let rows = byLength[length]!
             let generated = try withAdapterNames(rows.map { adapterNames[$0] }) {
-                generate(prompts: rows.map { prompts[$0] }, options: options)
+                try generate(prompts: rows.map { prompts[$0] }, options: options)
             }
             for (row, tokens) in zip(rows, generated) { results[row] = tokens }
         }
