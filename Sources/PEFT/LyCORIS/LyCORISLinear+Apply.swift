@@ -30,7 +30,7 @@ extension LyCORISLinear {
             targets, excluded: settings.excludedModules,
             layersToTransform: settings.layersToTransform, layersPattern: settings.layersPattern
         ) { $0 is any LinearLayer }
-        let wrappers = try context.linearWrappers(at: paths, make: LyCORISLinear.init(wrapping:))
+        let wrappers = try context.linearWrappers(at: paths) { Self(wrapping: $0) }
         try context.install(wrappers)
         for (path, layer) in wrappers.layers {
             let target = LyCORISTarget(
