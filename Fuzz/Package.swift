@@ -23,6 +23,9 @@ let package = Package(
             name: "FuzzTokenizer",
             dependencies: ["FuzzSupport", .product(name: "PEFT", package: "swift-peft")]),
         .executableTarget(
+            name: "FuzzChatTemplate",
+            dependencies: ["FuzzSupport", .product(name: "PEFT", package: "swift-peft")]),
+        .executableTarget(
             name: "FuzzJSONLines",
             dependencies: ["FuzzSupport", .product(name: "PEFTTraining", package: "swift-peft")]),
     ]

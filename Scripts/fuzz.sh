@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the readers of outside input (libFuzzer, with AddressSanitizer).
 #
-#   Scripts/fuzz.sh TARGET SECONDS   TARGET: safetensors, adapter-config, model-config, tokenizer, jsonl
+#   Scripts/fuzz.sh TARGET SECONDS   TARGET: safetensors, adapter-config, model-config, tokenizer, jsonl,
+#                                    chat-template
 #   Scripts/fuzz.sh all SECONDS      every target at once, each for SECONDS (one process each)
 #
 # Builds the harnesses of Fuzz/ (a separate package, so the main build never needs the fuzzer runtime)
@@ -16,8 +17,9 @@ cd "$(dirname "$0")/.."
 declare -A PRODUCTS=(
     [safetensors]=FuzzSafeTensors [adapter-config]=FuzzAdapterConfiguration
     [model-config]=FuzzModelConfiguration [tokenizer]=FuzzTokenizer [jsonl]=FuzzJSONLines
+    [chat-template]=FuzzChatTemplate
 )
-TARGETS=(safetensors adapter-config model-config tokenizer jsonl)
+TARGETS=(safetensors adapter-config model-config tokenizer jsonl chat-template)
 target=${1:?usage: Scripts/fuzz.sh TARGET|all SECONDS}
 seconds=${2:?usage: Scripts/fuzz.sh TARGET|all SECONDS}
 scratch=.build-fuzz
@@ -47,17 +49,17 @@ fuzz() {
         -artifact_prefix="$findings/" >"$scratch/logs/$name.log" 2>&1 || true
 }
 
-# The figures a report needs from a log: executions, coverage, corpus, and any finding.
+# The figures a report needs from a log: runs and seconds, the last coverage line (cov: edges,
+# ft: features, corp: inputs/bytes), rate and memory, and any finding (slow units included).
 summarize() {
     local name=$1 log="$scratch/logs/$1.log"
-    local done_line
-    done_line=$(grep -E "^#[0-9]+ *DONE" "$log" | tail -1 || true)
-    local findings
+    local done_line coverage findings
+    done_line=$(grep -E "^Done [0-9]+ runs" "$log" | tail -1 || true)
+    coverage=$(grep -oE "cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9a-zA-Z]+" "$log" | tail -1 || true)
     findings=$(find "$scratch/findings/$name" -type f | wc -l)
-    echo "$name: ${done_line:-no DONE line (see $log)}; findings: $findings"
-    grep -E "^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)" "$log" |
-        sed "s/^/  /" || true
-    grep -E "^SUMMARY|ERROR: libFuzzer" "$log" | sed "s/^/  /" || true
+    echo "$name: ${done_line:-no Done line (see $log)}; $coverage; findings: $findings"
+    grep -E "^stat::(average_exec_per_sec|peak_rss_mb)" "$log" | sed "s/^/  /" || true
+    grep -E "^SUMMARY|ERROR: libFuzzer|Slowest unit" "$log" | sed "s/^/  /" || true
 }
 
 if [[ $target == all ]]; then
