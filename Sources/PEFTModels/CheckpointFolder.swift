@@ -77,6 +77,26 @@ public struct CheckpointFolder {
     }
 }
 
+extension CheckpointFolder {
+    /// Checks `config.json` against the shapes the weights hold, before a model of the
+    /// configuration's size is built: a file that does not describe its weights (a missing
+    /// `hidden_size` means Llama's default 4096) fails at once, naming its keys, instead of first
+    /// allocating a model that cannot load them. Tensors the weights lack are left to loading.
+    public func check(
+        _ weights: any TensorSource, holds expected: [(tensor: String, shape: [Int], keys: String)]
+    ) throws {
+        let names = Set(weights.tensorNames)
+        for (tensor, shape, keys) in expected where names.contains(tensor) {
+            let actual = try weights.shape(of: tensor)
+            guard actual == shape else {
+                throw ModelLoadingError.malformedConfig(
+                    file: configurationPath, key: keys,
+                    reason: "gives \(tensor) the shape \(shape), but the weights hold \(actual)")
+            }
+        }
+    }
+}
+
 /// A model configuration stored as Hugging Face's `config.json`.
 public protocol HuggingFaceConfiguration: Codable {
     /// The JSON keys whose values are floating-point numbers.

@@ -136,6 +136,29 @@ struct LlamaLoadingTests {
         }
     }
 
+    @Test(
+        "A config.json that does not describe its weights fails before the model is built (fuzzing found a 137 s load)",
+        arguments: [("hidden_size", nil), ("intermediate_size", 64), ("vocab_size", 80)]
+            as [(String, Int?)])
+    func configurationAgainstWeights(key changed: String, value: Int?) throws {
+        let target = try folder(
+            config: config(of: "mistral-tiny", [changed: value.map { $0 as Any } ?? NSNull()]))
+        try FileManager.default.copyItem(
+            at: ParityFixture.folder("mistral-tiny").appendingPathComponent("model.safetensors"),
+            to: target.appendingPathComponent("model.safetensors"))
+        let started = Date()
+        #expect {
+            try LlamaForCausalLM(contentsOf: target)
+        } throws: { error in
+            guard case ModelLoadingError.malformedConfig(let file, let key, let reason) = error
+            else { return false }
+            return file.hasSuffix("config.json") && key.contains(changed)
+                && reason.contains("but the weights hold")
+        }
+        // Llama's default width (4096) is never allocated.
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     /// A configuration decoded from JSON text.
     func decode(_ json: String) throws -> LlamaConfiguration {
         try JSONDecoder().decode(LlamaConfiguration.self, from: Data(json.utf8))

@@ -53,6 +53,18 @@ public final class LlamaForCausalLM: Module {
         // The weights are opened first: a folder without them fails at once, before a model of the
         // configuration's size (7B parameters by Llama's defaults) is allocated for nothing.
         let weights = try checkpoint.weights()
+        let (vocabulary, hidden) = (configuration.vocabularySize, configuration.hiddenSize)
+        try checkpoint.check(
+            weights,
+            holds: [
+                ("model.embed_tokens.weight", [vocabulary, hidden], "vocab_size, hidden_size"),
+                ("lm_head.weight", [vocabulary, hidden], "vocab_size, hidden_size"),
+                (
+                    "model.layers.0.mlp.gate_proj.weight",
+                    [configuration.intermediateSize, hidden],
+                    "intermediate_size, hidden_size"
+                ),
+            ])
         self.init(configuration: configuration)
         let names = Set(weights.tensorNames)
         // A tied head is the embedding: either copy may be the one saved. Older checkpoints also carry
