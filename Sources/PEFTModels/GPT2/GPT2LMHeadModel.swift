@@ -46,8 +46,20 @@ public final class GPT2LMHeadModel: Module {
         }
         let configuration = try checkpoint.decodeConfiguration(GPT2Configuration.self)
         try configuration.validate(file: checkpoint.configurationPath)
-        self.init(configuration: configuration)
         let weights = try checkpoint.weights()
+        let (vocabulary, width) = (configuration.vocabularySize, configuration.embeddingSize)
+        try checkpoint.check(
+            weights,
+            holds: ["", "transformer."].flatMap { prefix in
+                [
+                    ("\(prefix)wte.weight", [vocabulary, width], "vocab_size, n_embd"),
+                    (
+                        "\(prefix)h.0.mlp.c_fc.weight", [width, configuration.feedForwardSize],
+                        "n_embd, n_inner"
+                    ),
+                ]
+            })
+        self.init(configuration: configuration)
         // Older checkpoints omit the `transformer.` prefix; causal-mask buffers and a tied head are not
         // parameters here.
         let tied = configuration.tieWordEmbeddings

@@ -64,6 +64,21 @@ public final class T5ForConditionalGeneration: Module {
         // Transformers 5 writes `tie_word_embeddings: false` but may still omit `lm_head`; a head present
         // in the file is what decides.
         configuration.tieWordEmbeddings = !weights.tensorNames.contains("lm_head.weight")
+        let (vocabulary, width) = (configuration.vocabularySize, configuration.modelSize)
+        let feedForward = configuration.feedForwardSize
+        try checkpoint.check(
+            weights,
+            holds: [
+                ("shared.weight", [vocabulary, width], "vocab_size, d_model"),
+                (
+                    "encoder.block.0.layer.1.DenseReluDense.wi.weight", [feedForward, width],
+                    "d_ff, d_model"
+                ),
+                (
+                    "encoder.block.0.layer.1.DenseReluDense.wi_0.weight", [feedForward, width],
+                    "d_ff, d_model"
+                ),
+            ])
         self.init(configuration: configuration)
         do {
             try loadParameters(from: weights, strict: true) { key in
