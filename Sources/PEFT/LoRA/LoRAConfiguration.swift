@@ -90,19 +90,6 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         return useRSLoRA ? alpha(for: path) / rank.squareRoot() : alpha(for: path) / rank
     }
 
-    /// PEFT's rule: a key matches when the path ends with it after a dot (`(.*\.)?key$`), keys tried in
-    /// sorted order for determinism.
-    private func patternValue<Value>(_ pattern: [String: Value], for path: String) -> Value? {
-        for key in pattern.keys.sorted() {
-            if path == key || path.hasSuffix(".\(key)") { return pattern[key] }
-            if let regex = try? Regex("(.*\\.)?(\(key))"), (try? regex.wholeMatch(in: path)) != nil
-            {
-                return pattern[key]
-            }
-        }
-        return nil
-    }
-
     /// Checks values that cannot work, naming the key.
     public func validate() throws {
         guard rank > 0 else {

@@ -54,20 +54,6 @@ public struct LyCORISSettings: Equatable, Sendable {
         alpha(for: path) / Float(rank(for: path))
     }
 
-    /// PEFT's `get_pattern_key`: the first key `k` for which the whole path matches `(.*\.)?(k)`.
-    /// PEFT tries the keys in the file's order, which `save_pretrained` writes sorted; they are tried
-    /// sorted here.
-    private func patternValue<Value>(_ pattern: [String: Value], for path: String) -> Value? {
-        for key in pattern.keys.sorted() {
-            if path == key || path.hasSuffix(".\(key)") { return pattern[key] }
-            if let regex = try? Regex("(.*\\.)?(\(key))"), (try? regex.wholeMatch(in: path)) != nil
-            {
-                return pattern[key]
-            }
-        }
-        return nil
-    }
-
     /// Checks values that cannot work, naming the key.
     public func validate() throws {
         guard rank > 0 else {
