@@ -78,20 +78,29 @@ public struct CheckpointFolder {
 }
 
 extension CheckpointFolder {
-    /// Checks `config.json` against the shapes the weights hold, before a model of the
-    /// configuration's size is built: a file that does not describe its weights (a missing
-    /// `hidden_size` means Llama's default 4096) fails at once, naming its keys, instead of first
-    /// allocating a model that cannot load them. Tensors the weights lack are left to loading.
+    /// Checks `config.json` against the weights before a model of the configuration's size is
+    /// built: each entry names a tensor (under any of its alternative names) that loading needs, the
+    /// shape the configuration gives it, and the keys that decide that shape. A file that does not
+    /// describe its weights (a missing `hidden_size` means Llama's 4096, another family's weights
+    /// hold none of the names) fails at once, instead of first allocating a model that cannot load.
     public func check(
-        _ weights: any TensorSource, holds expected: [(tensor: String, shape: [Int], keys: String)]
+        _ weights: any TensorSource,
+        holds expected: [(names: [String], shape: [Int], keys: String)]
     ) throws {
-        let names = Set(weights.tensorNames)
-        for (tensor, shape, keys) in expected where names.contains(tensor) {
-            let actual = try weights.shape(of: tensor)
+        let present = Set(weights.tensorNames)
+        for (names, shape, keys) in expected {
+            guard let name = names.first(where: present.contains) else {
+                throw ModelLoadingError.checkpoint(
+                    file: url.path,
+                    reason:
+                        "the weights hold no \(names.joined(separator: " or ")), which a \(modelType) "
+                        + "model with this config.json (\(keys)) needs")
+            }
+            let actual = try weights.shape(of: name)
             guard actual == shape else {
                 throw ModelLoadingError.malformedConfig(
                     file: configurationPath, key: keys,
-                    reason: "gives \(tensor) the shape \(shape), but the weights hold \(actual)")
+                    reason: "gives \(name) the shape \(shape), but the weights hold \(actual)")
             }
         }
     }

@@ -159,6 +159,36 @@ struct LlamaLoadingTests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test(
+        "Another family's weights, or more layers than the weights hold, fail before the model is built (fuzzing found an out-of-memory)"
+    )
+    func weightsOfAnotherShape() throws {
+        let cases: [(config: String, weights: String, phrase: String)] = [
+            (
+                try config(of: "t5-v1_0-tiny", ["model_type": "llama"]), "t5-v1_0-tiny",
+                "hold no model.embed_tokens.weight or lm_head.weight"
+            ),
+            (
+                try config(of: "mistral-tiny", ["num_hidden_layers": 100_000]), "mistral-tiny",
+                "model.layers.99999.mlp.gate_proj.weight"
+            ),
+        ]
+        for (text, weights, phrase) in cases {
+            let target = try folder(config: text)
+            try FileManager.default.copyItem(
+                at: ParityFixture.folder(weights).appendingPathComponent("model.safetensors"),
+                to: target.appendingPathComponent("model.safetensors"))
+            let started = Date()
+            #expect {
+                try LlamaForCausalLM(contentsOf: target)
+            } throws: { error in
+                guard case ModelLoadingError.checkpoint(_, let reason) = error else { return false }
+                return reason.contains(phrase)
+            }
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+    }
+
     /// A configuration decoded from JSON text.
     func decode(_ json: String) throws -> LlamaConfiguration {
         try JSONDecoder().decode(LlamaConfiguration.self, from: Data(json.utf8))

@@ -48,17 +48,19 @@ public final class GPT2LMHeadModel: Module {
         try configuration.validate(file: checkpoint.configurationPath)
         let weights = try checkpoint.weights()
         let (vocabulary, width) = (configuration.vocabularySize, configuration.embeddingSize)
+        let last = configuration.layerCount - 1
         try checkpoint.check(
             weights,
-            holds: ["", "transformer."].flatMap { prefix in
-                [
-                    ("\(prefix)wte.weight", [vocabulary, width], "vocab_size, n_embd"),
-                    (
-                        "\(prefix)h.0.mlp.c_fc.weight", [width, configuration.feedForwardSize],
-                        "n_embd, n_inner"
-                    ),
-                ]
-            })
+            holds: [
+                (
+                    ["transformer.wte.weight", "wte.weight"], [vocabulary, width],
+                    "vocab_size, n_embd"
+                ),
+                (
+                    ["transformer.h.\(last).mlp.c_fc.weight", "h.\(last).mlp.c_fc.weight"],
+                    [width, configuration.feedForwardSize], "n_layer, n_embd, n_inner"
+                ),
+            ])
         self.init(configuration: configuration)
         // Older checkpoints omit the `transformer.` prefix; causal-mask buffers and a tied head are not
         // parameters here.

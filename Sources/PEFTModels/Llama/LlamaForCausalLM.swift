@@ -54,15 +54,18 @@ public final class LlamaForCausalLM: Module {
         // configuration's size (7B parameters by Llama's defaults) is allocated for nothing.
         let weights = try checkpoint.weights()
         let (vocabulary, hidden) = (configuration.vocabularySize, configuration.hiddenSize)
+        let last = configuration.layerCount - 1
         try checkpoint.check(
             weights,
             holds: [
-                ("model.embed_tokens.weight", [vocabulary, hidden], "vocab_size, hidden_size"),
-                ("lm_head.weight", [vocabulary, hidden], "vocab_size, hidden_size"),
                 (
-                    "model.layers.0.mlp.gate_proj.weight",
+                    ["model.embed_tokens.weight", "lm_head.weight"], [vocabulary, hidden],
+                    "vocab_size, hidden_size"
+                ),
+                (
+                    ["model.layers.\(last).mlp.gate_proj.weight"],
                     [configuration.intermediateSize, hidden],
-                    "intermediate_size, hidden_size"
+                    "num_hidden_layers, intermediate_size, hidden_size"
                 ),
             ])
         self.init(configuration: configuration)

@@ -65,18 +65,16 @@ public final class T5ForConditionalGeneration: Module {
         // in the file is what decides.
         configuration.tieWordEmbeddings = !weights.tensorNames.contains("lm_head.weight")
         let (vocabulary, width) = (configuration.vocabularySize, configuration.modelSize)
-        let feedForward = configuration.feedForwardSize
+        let last = configuration.encoderLayerCount - 1
         try checkpoint.check(
             weights,
             holds: [
-                ("shared.weight", [vocabulary, width], "vocab_size, d_model"),
+                (["shared.weight"], [vocabulary, width], "vocab_size, d_model"),
                 (
-                    "encoder.block.0.layer.1.DenseReluDense.wi.weight", [feedForward, width],
-                    "d_ff, d_model"
-                ),
-                (
-                    "encoder.block.0.layer.1.DenseReluDense.wi_0.weight", [feedForward, width],
-                    "d_ff, d_model"
+                    ["wi", "wi_0"].map {
+                        "encoder.block.\(last).layer.1.DenseReluDense.\($0).weight"
+                    },
+                    [configuration.feedForwardSize, width], "num_layers, d_ff, d_model"
                 ),
             ])
         self.init(configuration: configuration)
