@@ -169,8 +169,8 @@ struct LlamaLoadingTests {
                 "hold no model.embed_tokens.weight or lm_head.weight"
             ),
             (
-                try config(of: "mistral-tiny", ["num_hidden_layers": 100_000]), "mistral-tiny",
-                "model.layers.99999.mlp.gate_proj.weight"
+                try config(of: "mistral-tiny", ["num_hidden_layers": 3]), "mistral-tiny",
+                "model.layers.2.mlp.gate_proj.weight"
             ),
         ]
         for (text, weights, phrase) in cases {
@@ -186,6 +186,20 @@ struct LlamaLoadingTests {
                 return reason.contains(phrase)
             }
             #expect(Date().timeIntervalSince(started) < 5)
+        }
+    }
+
+    @Test("A layer count no model has is refused by name, without building its layer table")
+    func absurdLayerCount() throws {
+        let target = try folder(
+            config: config(of: "qwen3-tiny", ["num_hidden_layers": 888_888_888_888_886]))
+        #expect {
+            try LlamaForCausalLM(contentsOf: target)
+        } throws: { error in
+            guard case ModelLoadingError.malformedConfig(_, "num_hidden_layers", _) = error else {
+                return false
+            }
+            return true
         }
     }
 

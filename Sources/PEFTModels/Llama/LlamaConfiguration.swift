@@ -157,7 +157,8 @@ public struct LlamaConfiguration: Decodable, Equatable, Sendable {
             let windowFrom = try value(.maxWindowLayers, 28)
             layerTypes =
                 try container.decodeIfPresent([String].self, forKey: .layerTypes)
-                ?? (0..<layerCount).map {
+                // A count past the limit gets no table: validate() refuses it by name.
+                ?? (0..<min(max(layerCount, 0), Self.maximumLayerCount + 1)).map {
                     slidingWindow != nil && $0 >= windowFrom
                         ? "sliding_attention" : "full_attention"
                 }
@@ -202,6 +203,11 @@ public struct LlamaConfiguration: Decodable, Equatable, Sendable {
         return layerTypes[index] == "sliding_attention" ? slidingWindow : nil
     }
 
+    /// The most decoder layers a configuration may ask for: far above any released model (Llama
+    /// 3.1 405B has 126), low enough that a mistyped count cannot exhaust memory before loading
+    /// finds it does not match the weights.
+    public static let maximumLayerCount = 4096
+
     /// Checks the values a model cannot be built from, naming the key at fault.
     public func validate(file: String = "config.json") throws {
         try require(
@@ -215,7 +221,8 @@ public struct LlamaConfiguration: Decodable, Equatable, Sendable {
             intermediateSize > 0, file, "intermediate_size",
             "must be positive, got \(intermediateSize)")
         try require(
-            layerCount >= 0, file, "num_hidden_layers", "must not be negative, got \(layerCount)")
+            (0...Self.maximumLayerCount).contains(layerCount), file, "num_hidden_layers",
+            "must be in 0...\(Self.maximumLayerCount), got \(layerCount)")
         try require(
             headCount > 0, file, "num_attention_heads", "must be positive, got \(headCount)")
         try require(
