@@ -4,9 +4,12 @@ import Testing
 
 @Suite("Chat examples: rendered ids and the assistant-turn loss mask")
 struct ChatExampleTests {
-    static let chatML = try! ChatTemplate(
-        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}</s>{% endfor %}"
-            + "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    /// A ChatML-like template whose every byte is one byte-tokenizer id.
+    static func chatML() throws -> ChatTemplate {
+        try ChatTemplate(
+            "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}</s>{% endfor %}"
+                + "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    }
 
     func learned(_ example: ChatExample) -> String {
         let bytes = zip(example.tokenIDs, example.lossMask).filter(\.1).map { UInt8($0.0) }
@@ -20,13 +23,13 @@ struct ChatExampleTests {
                 + #" {"role": "assistant", "content": "bc"}, {"role": "user", "content": "d"},"#
                 + #" {"role": "assistant", "content": "é"}]"#)
         let example = try ChatExample(
-            messages: messages, template: Self.chatML, tokenizer: ByteTokenizer())
+            messages: messages, template: try Self.chatML(), tokenizer: ByteTokenizer())
         #expect(
             String(decoding: example.tokenIDs.map { UInt8($0) }, as: UTF8.self)
                 == "<|system|>S</s><|user|>a</s><|assistant|>bc</s><|user|>d</s><|assistant|>é</s>")
         #expect(learned(example) == "bc</s>é</s>")
         let everything = try ChatExample(
-            messages: messages, template: Self.chatML, tokenizer: ByteTokenizer(),
+            messages: messages, template: try Self.chatML(), tokenizer: ByteTokenizer(),
             trainOnInputs: true)
         #expect(everything.lossMask.allSatisfy { $0 })
         #expect(everything.tokenIDs == example.tokenIDs)
