@@ -86,6 +86,11 @@ private let eightRows = [
     [9, 7, 9, 3, 2, 3], [8, 4, 6, 2, 6, 4], [3, 3, 8, 3, 2, 7], [9, 5, 0, 2, 8, 8],
 ]
 
+/// How far a row of a mixed batch may be from the same row computed in its own adapter's batch: the
+/// two go through sgemm calls of different sizes, whose blocking (and so rounding) OpenBLAS picks per
+/// CPU, so they agree to float rounding (1.6e-6 seen on one machine), not bit for bit.
+private let rowTolerance: Float = 1e-5
+
 @Suite("Mixed-adapter batches")
 struct MixedAdapterBatchTests {
     @Test("LoRA, DoRA, an embedding adapter and the base in one batch match per-adapter batches")
@@ -96,7 +101,9 @@ struct MixedAdapterBatchTests {
         ]
         let mixed = try peft.logits(DecoderInputs(tokenIDs: eightRows), adapterNames: names)
         for (index, expected) in try perAdapterBatches(peft, eightRows, names).enumerated() {
-            #expect(maxAbsoluteDifference(rowOf(mixed, index), expected) <= 1e-6, "row \(index)")
+            #expect(
+                maxAbsoluteDifference(rowOf(mixed, index), expected) <= rowTolerance, "row \(index)"
+            )
         }
         // Alone, a row's GEMMs have other shapes, so BLAS may round differently: close, not equal.
         let alone = try rowByRow(peft, eightRows, names)
@@ -127,7 +134,9 @@ struct MixedAdapterBatchTests {
         let tokens = eightRows.map { $0.map { $0 + 10 } }
         let mixed = try peft.logits(DecoderInputs(tokenIDs: tokens), adapterNames: names)
         for (index, expected) in try perAdapterBatches(peft, tokens, names).enumerated() {
-            #expect(maxAbsoluteDifference(rowOf(mixed, index), expected) <= 1e-6, "row \(index)")
+            #expect(
+                maxAbsoluteDifference(rowOf(mixed, index), expected) <= rowTolerance, "row \(index)"
+            )
         }
     }
 
@@ -156,7 +165,9 @@ struct MixedAdapterBatchTests {
         ]
         let mixed = try peft.logits(DecoderInputs(tokenIDs: eightRows), adapterNames: names)
         for (index, expected) in try perAdapterBatches(peft, eightRows, names).enumerated() {
-            #expect(maxAbsoluteDifference(rowOf(mixed, index), expected) <= 1e-6, "row \(index)")
+            #expect(
+                maxAbsoluteDifference(rowOf(mixed, index), expected) <= rowTolerance, "row \(index)"
+            )
         }
     }
 

@@ -146,8 +146,6 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         case layersToTransform = "layers_to_transform"
         case layersPattern = "layers_pattern"
         case modulesToSave = "modules_to_save"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
         case targetRank = "target_r"
         case initialRank = "init_r"
         case initialWarmupSteps = "tinit"
@@ -163,18 +161,13 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         case useDoRA = "use_dora"
         case loftqConfig = "loftq_config"
         case loraBias = "lora_bias"
-        case peftType = "peft_type"
-        case inferenceMode = "inference_mode"
-        case revision
-        case peftVersion = "peft_version"
-        case autoMapping = "auto_mapping"
     }
 
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT's defaults, unknown keys are ignored,
     /// and DoRA, LoftQ and a bias on `lora_B` are refused by name.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? 8
         alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? 8
         dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? 0
@@ -193,9 +186,6 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         layersToTransform = try container.decodeIntOrList(forKey: .layersToTransform)
         layersPattern = try container.decodeNames(forKey: .layersPattern)
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
         targetRank = try container.decodeIfPresent(Int.self, forKey: .targetRank) ?? 8
         initialRank = try container.decodeIfPresent(Int.self, forKey: .initialRank) ?? 12
         initialWarmupSteps =
@@ -233,8 +223,8 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
     /// Writes AdaLoRA's keys and the LoRA keys PEFT writes with them, so Python's `AdaLoraConfig`
     /// reads the file unchanged.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(rank, forKey: .rank)
         try container.encode(alpha, forKey: .alpha)
         try container.encode(dropout, forKey: .dropout)
@@ -246,8 +236,6 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode(layersToTransform, forKey: .layersToTransform)
         try container.encode(layersPattern, forKey: .layersPattern)
         try container.encode(modulesToSave, forKey: .modulesToSave)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
         try container.encode(targetRank, forKey: .targetRank)
         try container.encode(initialRank, forKey: .initialRank)
         try container.encode(initialWarmupSteps, forKey: .initialWarmupSteps)
@@ -264,9 +252,5 @@ public struct AdaLoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode(false, forKey: .useDoRA)
         try container.encode([String: Int](), forKey: .loftqConfig)
         try container.encode(false, forKey: .loraBias)
-        try container.encode(true, forKey: .inferenceMode)
-        try container.encodeNil(forKey: .revision)
-        try container.encode("swift-peft", forKey: .peftVersion)
-        try container.encodeNil(forKey: .autoMapping)
     }
 }

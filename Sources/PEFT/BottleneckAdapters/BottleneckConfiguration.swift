@@ -56,8 +56,8 @@ public struct BottleneckConfiguration: PEFTConfiguration, Equatable {
 
     /// Reads the JSON this library writes.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: JSONKey.self)
-        try container.checkPEFTType(Self.peftType, forKey: JSONKey("peft_type"))
         placement =
             try container.decodeIfPresent(BottleneckPlacement.self, forKey: JSONKey("placement"))
             ?? .pfeiffer
@@ -73,9 +73,6 @@ public struct BottleneckConfiguration: PEFTConfiguration, Equatable {
         nonLinearity = activation
         layerNorm = try container.decodeIfPresent(Bool.self, forKey: JSONKey("ln_before")) ?? false
         scaling = try container.decodeIfPresent(Float.self, forKey: JSONKey("scaling")) ?? 1
-        taskType = try container.decodeIfPresent(String.self, forKey: JSONKey("task_type"))
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: JSONKey("base_model_name_or_path"))
         guard reductionFactor > 0, (bottleneckSize ?? 1) > 0 else {
             throw AdapterError.invalidConfiguration(
                 key: "reduction_factor", reason: "sizes must be positive")
@@ -84,17 +81,13 @@ public struct BottleneckConfiguration: PEFTConfiguration, Equatable {
 
     /// Writes the configuration.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: JSONKey.self)
-        try container.encode(Self.peftType, forKey: JSONKey("peft_type"))
         try container.encode(placement, forKey: JSONKey("placement"))
         try container.encode(reductionFactor, forKey: JSONKey("reduction_factor"))
         try container.encode(bottleneckSize, forKey: JSONKey("bottleneck_size"))
         try container.encode(nonLinearity.rawValue, forKey: JSONKey("non_linearity"))
         try container.encode(layerNorm, forKey: JSONKey("ln_before"))
         try container.encode(scaling, forKey: JSONKey("scaling"))
-        try container.encode(taskType, forKey: JSONKey("task_type"))
-        try container.encode(baseModelNameOrPath, forKey: JSONKey("base_model_name_or_path"))
-        try container.encode(true, forKey: JSONKey("inference_mode"))
-        try container.encode("swift-peft", forKey: JSONKey("peft_version"))
     }
 }

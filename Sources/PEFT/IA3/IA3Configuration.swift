@@ -30,8 +30,8 @@ public struct IA3Configuration: PEFTConfiguration, Equatable {
 
     /// Reads PEFT's JSON.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: JSONKey.self)
-        try container.checkPEFTType(Self.peftType, forKey: JSONKey("peft_type"))
         func targets(_ key: String) throws -> TargetModules? {
             switch try container.decodeStringOrList(forKey: JSONKey(key)) {
             case nil: nil
@@ -47,15 +47,13 @@ public struct IA3Configuration: PEFTConfiguration, Equatable {
             try container.decodeIfPresent(Bool.self, forKey: JSONKey("init_ia3_weights")) ?? true
         modulesToSave = try container.decodeIfPresent(
             [String].self, forKey: JSONKey("modules_to_save"))
-        taskType = try container.decodeIfPresent(String.self, forKey: JSONKey("task_type"))
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: JSONKey("base_model_name_or_path"))
         fanInFanOut =
             try container.decodeIfPresent(Bool.self, forKey: JSONKey("fan_in_fan_out")) ?? false
     }
 
     /// Writes PEFT's keys.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: JSONKey.self)
         func write(_ targets: TargetModules?, _ key: String) throws {
             switch targets {
@@ -65,18 +63,11 @@ public struct IA3Configuration: PEFTConfiguration, Equatable {
             default: try container.encodeNil(forKey: JSONKey(key))
             }
         }
-        try container.encode(Self.peftType, forKey: JSONKey("peft_type"))
         try write(targets, "target_modules")
         try write(feedForwardModules, "feedforward_modules")
         try write(excludedModules, "exclude_modules")
         try container.encode(initializesToOne, forKey: JSONKey("init_ia3_weights"))
         try container.encode(modulesToSave, forKey: JSONKey("modules_to_save"))
-        try container.encode(taskType, forKey: JSONKey("task_type"))
-        try container.encode(baseModelNameOrPath, forKey: JSONKey("base_model_name_or_path"))
         try container.encode(fanInFanOut, forKey: JSONKey("fan_in_fan_out"))
-        try container.encode(true, forKey: JSONKey("inference_mode"))
-        try container.encode("swift-peft", forKey: JSONKey("peft_version"))
-        try container.encodeNil(forKey: JSONKey("revision"))
-        try container.encodeNil(forKey: JSONKey("auto_mapping"))
     }
 }

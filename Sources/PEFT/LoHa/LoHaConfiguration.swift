@@ -28,16 +28,14 @@ public struct LoHaConfiguration: LyCORISConfiguration, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case initializesWeights = "init_weights"
-        case peftType = "peft_type"
-        case peftVersion = "peft_version"
     }
 
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT 0.21's defaults and unknown keys are
     /// ignored.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         settings = try LyCORISSettings(from: decoder)
+        try decodeSharedFields(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         initializesWeights =
             try container.decodeIfPresent(Bool.self, forKey: .initializesWeights) ?? true
         try validate()
@@ -46,9 +44,8 @@ public struct LoHaConfiguration: LyCORISConfiguration, Equatable {
     /// Writes every key PEFT 0.21 writes for LoHa, so Python's `LoHaConfig` reads it unchanged.
     public func encode(to encoder: any Encoder) throws {
         try settings.encode(to: encoder)
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(initializesWeights, forKey: .initializesWeights)
-        try container.encode("swift-peft", forKey: .peftVersion)
     }
 }

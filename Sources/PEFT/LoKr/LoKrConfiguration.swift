@@ -48,16 +48,14 @@ public struct LoKrConfiguration: LyCORISConfiguration, Equatable {
         case decompositionFactor = "decompose_factor"
         case scalesRankDropout = "rank_dropout_scale"
         case initialization = "init_weights"
-        case peftType = "peft_type"
-        case peftVersion = "peft_version"
     }
 
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT 0.21's defaults and unknown keys are
     /// ignored.
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         settings = try LyCORISSettings(from: decoder)
+        try decodeSharedFields(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
         decomposesBoth = try container.decodeIfPresent(Bool.self, forKey: .decomposesBoth) ?? false
         decompositionFactor =
             try container.decodeIfPresent(Int.self, forKey: .decompositionFactor) ?? -1
@@ -79,8 +77,8 @@ public struct LoKrConfiguration: LyCORISConfiguration, Equatable {
     /// Writes every key PEFT 0.21 writes for LoKr, so Python's `LoKrConfig` reads it unchanged.
     public func encode(to encoder: any Encoder) throws {
         try settings.encode(to: encoder)
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(decomposesBoth, forKey: .decomposesBoth)
         try container.encode(decompositionFactor, forKey: .decompositionFactor)
         try container.encode(scalesRankDropout, forKey: .scalesRankDropout)
@@ -89,6 +87,5 @@ public struct LoKrConfiguration: LyCORISConfiguration, Equatable {
         case .random: try container.encode(false, forKey: .initialization)
         case .lycoris: try container.encode("lycoris", forKey: .initialization)
         }
-        try container.encode("swift-peft", forKey: .peftVersion)
     }
 }

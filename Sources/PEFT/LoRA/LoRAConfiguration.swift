@@ -117,7 +117,7 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         }
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case rank = "r"
         case alpha = "lora_alpha"
         case dropout = "lora_dropout"
@@ -132,15 +132,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         case rankPattern = "rank_pattern"
         case alphaPattern = "alpha_pattern"
         case modulesToSave = "modules_to_save"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
         case fanInFanOut = "fan_in_fan_out"
-        case inferenceMode = "inference_mode"
-        case peftType = "peft_type"
         case loraBias = "lora_bias"
-        case revision
-        case peftVersion = "peft_version"
-        case autoMapping = "auto_mapping"
         case targetParameters = "target_parameters"
         case loftqConfig = "loftq_config"
         case layerReplication = "layer_replication"
@@ -157,8 +150,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT's defaults, unknown keys are ignored,
     /// and features this library lacks are refused by name.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? rank
         alpha = try container.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
         dropout = try container.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
@@ -193,11 +186,10 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         alphaPattern =
             try container.decodeIfPresent([String: Float].self, forKey: .alphaPattern) ?? [:]
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
         fanInFanOut = try container.decodeIfPresent(Bool.self, forKey: .fanInFanOut) ?? false
-        inferenceMode = try container.decodeIfPresent(Bool.self, forKey: .inferenceMode) ?? false
+        inferenceMode =
+            try decoder.container(keyedBy: SharedAdapterKey.self)
+            .decodeIfPresent(Bool.self, forKey: .inferenceMode) ?? false
         if try container.decodeIfPresent(Bool.self, forKey: .loraBias) == true {
             throw AdapterError.invalidConfiguration(
                 key: "lora_bias", reason: "a bias on lora_B is not supported")
@@ -236,8 +228,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
 
     /// Writes every key PEFT writes for LoRA, sorted, so Python's `LoraConfig` reads it unchanged.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(rank, forKey: .rank)
         try container.encode(alpha, forKey: .alpha)
         try container.encode(dropout, forKey: .dropout)
@@ -258,14 +250,8 @@ public struct LoRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode(rankPattern, forKey: .rankPattern)
         try container.encode(alphaPattern, forKey: .alphaPattern)
         try container.encode(modulesToSave, forKey: .modulesToSave)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
         try container.encode(fanInFanOut, forKey: .fanInFanOut)
-        try container.encode(true, forKey: .inferenceMode)
         try container.encode(false, forKey: .loraBias)
-        try container.encodeNil(forKey: .revision)
-        try container.encode("swift-peft", forKey: .peftVersion)
-        try container.encodeNil(forKey: .autoMapping)
         try container.encodeNil(forKey: .targetParameters)
         try container.encode([String: Int](), forKey: .loftqConfig)
         try container.encodeNil(forKey: .layerReplication)

@@ -106,11 +106,6 @@ public struct LyCORISSettings: Equatable, Sendable {
         case rankPattern = "rank_pattern"
         case alphaPattern = "alpha_pattern"
         case modulesToSave = "modules_to_save"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
-        case inferenceMode = "inference_mode"
-        case revision
-        case autoMapping = "auto_mapping"
     }
 
     /// Reads the shared keys of a LoHa or LoKr `adapter_config.json`; absent keys take PEFT's
@@ -132,13 +127,10 @@ public struct LyCORISSettings: Equatable, Sendable {
         alphaPattern =
             try container.decodeIfPresent([String: Float].self, forKey: .alphaPattern) ?? [:]
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
     }
 
-    /// Writes the shared keys as PEFT writes them; the method's own keys, `peft_type` and
-    /// `peft_version` go into the same JSON object.
+    /// Writes the keys LoHa and LoKr share as PEFT writes them; the method's own keys and the keys
+    /// every method shares go into the same JSON object.
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(rank, forKey: .rank)
@@ -153,10 +145,5 @@ public struct LyCORISSettings: Equatable, Sendable {
         try container.encode(rankPattern, forKey: .rankPattern)
         try container.encode(alphaPattern, forKey: .alphaPattern)
         try container.encode(modulesToSave, forKey: .modulesToSave)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
-        try container.encode(true, forKey: .inferenceMode)
-        try container.encodeNil(forKey: .revision)
-        try container.encodeNil(forKey: .autoMapping)
     }
 }

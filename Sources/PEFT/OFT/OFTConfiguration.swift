@@ -120,21 +120,14 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
         case sharesBlocks = "block_share"
         case usesCayleyNeumann = "use_cayley_neumann"
         case cayleyNeumannTerms = "num_cayley_neumann_terms"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
-        case peftType = "peft_type"
-        case inferenceMode = "inference_mode"
-        case revision
-        case peftVersion = "peft_version"
-        case autoMapping = "auto_mapping"
     }
 
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT 0.21's defaults and unknown keys are
     /// ignored. A file without `oft_block_size` comes from PEFT before 0.14, whose OFT stored other
     /// tensors, and is refused as PEFT refuses it.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         guard container.contains(.blockSize) else {
             throw AdapterError.invalidConfiguration(
                 key: "oft_block_size",
@@ -162,16 +155,13 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
             try container.decodeIfPresent(Bool.self, forKey: .usesCayleyNeumann) ?? true
         cayleyNeumannTerms =
             try container.decodeIfPresent(Int.self, forKey: .cayleyNeumannTerms) ?? 5
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
         try validate()
     }
 
     /// Writes every key PEFT 0.21 writes for OFT, so Python's `OFTConfig` reads it unchanged.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder, peftVersion: Self.writtenPEFTVersion)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(blockCount, forKey: .blockCount)
         try container.encode(blockSize, forKey: .blockSize)
         try container.encode(moduleDropout, forKey: .moduleDropout)
@@ -188,11 +178,5 @@ public struct OFTConfiguration: PEFTConfiguration, Equatable {
         try container.encode(sharesBlocks, forKey: .sharesBlocks)
         try container.encode(usesCayleyNeumann, forKey: .usesCayleyNeumann)
         try container.encode(cayleyNeumannTerms, forKey: .cayleyNeumannTerms)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
-        try container.encode(true, forKey: .inferenceMode)
-        try container.encodeNil(forKey: .revision)
-        try container.encode(Self.writtenPEFTVersion, forKey: .peftVersion)
-        try container.encodeNil(forKey: .autoMapping)
     }
 }

@@ -36,8 +36,7 @@ public struct PromptLearningSettings: Equatable, Sendable {
         self.virtualTokenCount = virtualTokenCount
     }
 
-    init(from container: KeyedDecodingContainer<JSONKey>, peftType: String) throws {
-        try container.checkPEFTType(peftType, forKey: JSONKey("peft_type"))
+    init(from container: KeyedDecodingContainer<JSONKey>) throws {
         virtualTokenCount =
             try container.decodeIfPresent(Int.self, forKey: JSONKey("num_virtual_tokens")) ?? 20
         tokenDimension = try container.decodeIfPresent(Int.self, forKey: JSONKey("token_dim"))
@@ -46,9 +45,6 @@ public struct PromptLearningSettings: Equatable, Sendable {
             Int.self, forKey: JSONKey("num_attention_heads"))
         transformerSubmoduleCount = try container.decodeIfPresent(
             Int.self, forKey: JSONKey("num_transformer_submodules"))
-        taskType = try container.decodeIfPresent(String.self, forKey: JSONKey("task_type"))
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: JSONKey("base_model_name_or_path"))
         modulesToSave = try container.decodeIfPresent(
             [String].self, forKey: JSONKey("modules_to_save"))
         guard virtualTokenCount > 0 else {
@@ -57,20 +53,13 @@ public struct PromptLearningSettings: Equatable, Sendable {
         }
     }
 
-    func encode(to container: inout KeyedEncodingContainer<JSONKey>, peftType: String) throws {
-        try container.encode(peftType, forKey: JSONKey("peft_type"))
+    func encode(to container: inout KeyedEncodingContainer<JSONKey>) throws {
         try container.encode(virtualTokenCount, forKey: JSONKey("num_virtual_tokens"))
         try container.encode(tokenDimension, forKey: JSONKey("token_dim"))
         try container.encode(layerCount, forKey: JSONKey("num_layers"))
         try container.encode(attentionHeadCount, forKey: JSONKey("num_attention_heads"))
         try container.encode(
             transformerSubmoduleCount, forKey: JSONKey("num_transformer_submodules"))
-        try container.encode(taskType, forKey: JSONKey("task_type"))
-        try container.encode(baseModelNameOrPath, forKey: JSONKey("base_model_name_or_path"))
-        try container.encode(true, forKey: JSONKey("inference_mode"))
-        try container.encode("swift-peft", forKey: JSONKey("peft_version"))
-        try container.encodeNil(forKey: JSONKey("revision"))
-        try container.encodeNil(forKey: JSONKey("auto_mapping"))
         try container.encode(modulesToSave, forKey: JSONKey("modules_to_save"))
     }
 
@@ -150,7 +139,8 @@ public struct PromptTuningConfiguration: PromptLearningConfiguration, Equatable 
     /// Reads PEFT's JSON; `TEXT` initialisation is recorded but not replayed (loading restores values).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        settings = try PromptLearningSettings(from: container, peftType: Self.peftType)
+        settings = try PromptLearningSettings(from: container)
+        try decodeSharedFields(from: decoder)
         tokenizerNameOrPath = try container.decodeIfPresent(
             String.self, forKey: JSONKey("tokenizer_name_or_path"))
         switch try container.decodeIfPresent(String.self, forKey: JSONKey("prompt_tuning_init"))
@@ -172,7 +162,8 @@ public struct PromptTuningConfiguration: PromptLearningConfiguration, Equatable 
     /// Writes PEFT's keys.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
-        try settings.encode(to: &container, peftType: Self.peftType)
+        try settings.encode(to: &container)
+        try encodeSharedFields(to: encoder)
         switch initialization {
         case .random:
             try container.encode("RANDOM", forKey: JSONKey("prompt_tuning_init"))
@@ -227,7 +218,8 @@ public struct PTuningConfiguration: PromptLearningConfiguration, Equatable {
     /// Reads PEFT's JSON.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        settings = try PromptLearningSettings(from: container, peftType: Self.peftType)
+        settings = try PromptLearningSettings(from: container)
+        try decodeSharedFields(from: decoder)
         encoderType =
             try container.decodeIfPresent(
                 PTuningEncoderType.self, forKey: JSONKey("encoder_reparameterization_type"))
@@ -243,7 +235,8 @@ public struct PTuningConfiguration: PromptLearningConfiguration, Equatable {
     /// Writes PEFT's keys.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
-        try settings.encode(to: &container, peftType: Self.peftType)
+        try settings.encode(to: &container)
+        try encodeSharedFields(to: encoder)
         try container.encode(encoderType, forKey: JSONKey("encoder_reparameterization_type"))
         try container.encode(
             encoderHiddenSize ?? settings.tokenDimension, forKey: JSONKey("encoder_hidden_size"))
@@ -277,7 +270,8 @@ public struct PrefixTuningConfiguration: PromptLearningConfiguration, Equatable 
     /// Reads PEFT's JSON.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: JSONKey.self)
-        settings = try PromptLearningSettings(from: container, peftType: Self.peftType)
+        settings = try PromptLearningSettings(from: container)
+        try decodeSharedFields(from: decoder)
         usesProjection =
             try container.decodeIfPresent(Bool.self, forKey: JSONKey("prefix_projection")) ?? false
         encoderHiddenSize = try container.decodeIfPresent(
@@ -287,7 +281,8 @@ public struct PrefixTuningConfiguration: PromptLearningConfiguration, Equatable 
     /// Writes PEFT's keys.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: JSONKey.self)
-        try settings.encode(to: &container, peftType: Self.peftType)
+        try settings.encode(to: &container)
+        try encodeSharedFields(to: encoder)
         try container.encode(usesProjection, forKey: JSONKey("prefix_projection"))
         try container.encode(
             encoderHiddenSize ?? settings.tokenDimension, forKey: JSONKey("encoder_hidden_size"))

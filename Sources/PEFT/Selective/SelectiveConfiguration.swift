@@ -45,19 +45,19 @@ public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case peftType = "peft_type"
         case formatVersion = "format_version"
         case granularity, criterion, budget, selected
         case totalParameters = "total_parameters"
         case selectedParameters = "selected_parameters"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
     }
 
     /// Reads the file, checking `peft_type` and `format_version`.
     public init(from decoder: any Decoder) throws {
+        // Every stored property must be set before the shared fields are read into `self`, but a file
+        // of another type must be refused before its other keys are judged.
+        try decoder.container(keyedBy: SharedAdapterKey.self)
+            .checkPEFTType(Self.peftType, forKey: .peftType, required: true)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType, required: true)
         formatVersion = try container.decode(Int.self, forKey: .formatVersion)
         guard formatVersion == Self.currentFormatVersion else {
             throw AdapterError.invalidConfiguration(
@@ -72,15 +72,13 @@ public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
         selected = try container.decode(Int.self, forKey: .selected)
         totalParameters = try container.decode(Int.self, forKey: .totalParameters)
         selectedParameters = try container.decode([String].self, forKey: .selectedParameters)
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
+        try decodeSharedFields(from: decoder, requiresPEFTType: true)
     }
 
     /// Writes `criterion` and `budget` as `null` when absent, so every key is always present.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(formatVersion, forKey: .formatVersion)
         try container.encode(granularity, forKey: .granularity)
         try container.encode(criterion, forKey: .criterion)
@@ -88,7 +86,5 @@ public struct SelectiveConfiguration: PEFTConfiguration, Equatable {
         try container.encode(selected, forKey: .selected)
         try container.encode(totalParameters, forKey: .totalParameters)
         try container.encode(selectedParameters, forKey: .selectedParameters)
-        try container.encodeIfPresent(taskType, forKey: .taskType)
-        try container.encodeIfPresent(baseModelNameOrPath, forKey: .baseModelNameOrPath)
     }
 }

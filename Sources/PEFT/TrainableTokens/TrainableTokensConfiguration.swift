@@ -29,44 +29,28 @@ public struct TrainableTokensConfiguration: PEFTConfiguration, Equatable {
         case tokenIndices = "token_indices"
         case targets = "target_modules"
         case initializesFromBase = "init_weights"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
-        case peftType = "peft_type"
-        case inferenceMode = "inference_mode"
-        case revision
-        case peftVersion = "peft_version"
-        case autoMapping = "auto_mapping"
     }
 
     /// Reads PEFT's JSON; absent keys take PEFT's defaults.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         tokenIndices = try container.decodeIfPresent([Int].self, forKey: .tokenIndices) ?? []
         targets =
             try container.decodeTargetModules(forKey: .targets, allowsAllLinear: false)
             ?? .automatic
         initializesFromBase =
             try container.decodeIfPresent(Bool.self, forKey: .initializesFromBase) ?? true
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
         try validateTokenIndices(tokenIndices, key: CodingKeys.tokenIndices.rawValue)
     }
 
     /// Writes PEFT's keys.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(tokenIndices, forKey: .tokenIndices)
         try container.encodeTargetModules(targets, forKey: .targets)
         try container.encode(initializesFromBase, forKey: .initializesFromBase)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
-        try container.encode(true, forKey: .inferenceMode)
-        try container.encodeNil(forKey: .revision)
-        try container.encode("swift-peft", forKey: .peftVersion)
-        try container.encodeNil(forKey: .autoMapping)
     }
 }
 

@@ -93,20 +93,13 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         case layersToTransform = "layers_to_transform"
         case layersPattern = "layers_pattern"
         case modulesToSave = "modules_to_save"
-        case taskType = "task_type"
-        case baseModelNameOrPath = "base_model_name_or_path"
-        case peftType = "peft_type"
-        case inferenceMode = "inference_mode"
-        case revision
-        case peftVersion = "peft_version"
-        case autoMapping = "auto_mapping"
     }
 
     /// Reads a PEFT `adapter_config.json`; absent keys take PEFT's defaults and unknown keys are
     /// ignored.
     public init(from decoder: any Decoder) throws {
+        try decodeSharedFields(from: decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        try container.checkPEFTType(Self.peftType, forKey: .peftType)
         rank = try container.decodeIfPresent(Int.self, forKey: .rank) ?? rank
         targets = try container.decodeTargetModules(forKey: .targets) ?? .automatic
         projectionPRNGKey =
@@ -122,16 +115,13 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         layersToTransform = try container.decodeIntOrList(forKey: .layersToTransform)
         layersPattern = try container.decodeNames(forKey: .layersPattern)
         modulesToSave = try container.decodeIfPresent([String].self, forKey: .modulesToSave)
-        taskType = try container.decodeIfPresent(String.self, forKey: .taskType)
-        baseModelNameOrPath = try container.decodeIfPresent(
-            String.self, forKey: .baseModelNameOrPath)
         try validate()
     }
 
     /// Writes every key PEFT 0.21 writes for VeRA, so Python's `VeraConfig` reads it unchanged.
     public func encode(to encoder: any Encoder) throws {
+        try encodeSharedFields(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(Self.peftType, forKey: .peftType)
         try container.encode(rank, forKey: .rank)
         try container.encodeTargetModules(targets, forKey: .targets)
         try container.encode(projectionPRNGKey, forKey: .projectionPRNGKey)
@@ -144,11 +134,5 @@ public struct VeRAConfiguration: PEFTConfiguration, Equatable {
         try container.encode(layersToTransform, forKey: .layersToTransform)
         try container.encode(layersPattern, forKey: .layersPattern)
         try container.encode(modulesToSave, forKey: .modulesToSave)
-        try container.encode(taskType, forKey: .taskType)
-        try container.encode(baseModelNameOrPath, forKey: .baseModelNameOrPath)
-        try container.encode(true, forKey: .inferenceMode)
-        try container.encodeNil(forKey: .revision)
-        try container.encode("swift-peft", forKey: .peftVersion)
-        try container.encodeNil(forKey: .autoMapping)
     }
 }
