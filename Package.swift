@@ -109,12 +109,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PEFTSafeTensorsTests",
-            dependencies: ["PEFTSafeTensors"],
+            dependencies: ["PEFTSafeTensors", "PEFTTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "PEFTTokenizersTests",
-            dependencies: ["PEFTTokenizers"],
+            dependencies: ["PEFTTokenizers", "PEFTTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -79,7 +79,7 @@ func byteGPT2Folder(
 
 /// A fresh temporary folder.
 func temporaryFolder() throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let folder = testScratchRoot.appendingPathComponent(
         "peft-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder

@@ -14,7 +14,7 @@ struct CheckpointFolderTests {
         let source = ParityFixture.folder("gpt2-tiny")
         let file = try SafeTensorsFile(
             contentsOf: source.appendingPathComponent("model.safetensors"))
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "peft-sharded-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
@@ -47,7 +47,7 @@ struct CheckpointFolderTests {
 
     @Test("Config values a model cannot be built from are refused by key")
     func badConfiguration() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "peft-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(#"{"model_type": "gpt2", "n_embd": 30, "n_head": 4}"#.utf8)

@@ -10,7 +10,7 @@ import Testing
 struct LlamaLoadingTests {
     /// A fresh temporary folder holding `config` as `config.json`.
     func folder(config: String) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "peft-llama-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
@@ -282,7 +282,7 @@ struct LlamaLoadingTests {
     @Test("A saved model reloads to the same logits and configuration", arguments: llamaFixtures)
     func saveAndReload(name: String) throws {
         let model = try LlamaForCausalLM(contentsOf: ParityFixture.folder(name))
-        let target = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let target = testScratchRoot.appendingPathComponent(
             "peft-llama-save-\(UUID().uuidString)")
         try model.save(to: target)
         let reloaded = try LlamaForCausalLM(contentsOf: target)

@@ -154,7 +154,7 @@ func expectMatchesReference(
 
 /// A fresh temporary file URL ending in `.safetensors`.
 func temporaryStateURL() -> URL {
-    FileManager.default.temporaryDirectory
+    testScratchRoot
         .appendingPathComponent("peft-optimizer-\(UUID().uuidString).safetensors")
 }
 

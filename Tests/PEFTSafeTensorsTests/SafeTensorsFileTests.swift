@@ -1,4 +1,5 @@
 import Foundation
+import PEFTTestSupport
 import Testing
 
 @testable import PEFTSafeTensors
@@ -94,7 +95,7 @@ struct SafeTensorsFileTests {
 
     @Test("A missing file throws fileUnreadable naming the path")
     func missingFile() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let url = testScratchRoot.appendingPathComponent(
             "no-such-\(UUID().uuidString).safetensors")
         let error = #expect(throws: SafeTensorsError.self) { try SafeTensorsFile(contentsOf: url) }
         guard case .fileUnreadable(let file, _) = error else {
@@ -106,7 +107,7 @@ struct SafeTensorsFileTests {
 
     @Test("An empty file on disk is reported as too short, not as unreadable")
     func emptyFile() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let url = testScratchRoot.appendingPathComponent(
             "empty-\(UUID().uuidString).safetensors")
         try Data().write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }

@@ -1,4 +1,5 @@
 import Foundation
+import PEFTTestSupport
 import Testing
 
 @testable import PEFTSafeTensors
@@ -7,7 +8,7 @@ import Testing
 struct SafeTensorsWriterTests {
     /// A fresh, empty folder under the temporary directory.
     private func makeFolder() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "safetensors-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder

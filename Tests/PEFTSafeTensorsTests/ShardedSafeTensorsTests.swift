@@ -1,4 +1,5 @@
 import Foundation
+import PEFTTestSupport
 import Testing
 
 @testable import PEFTSafeTensors
@@ -76,7 +77,7 @@ struct ShardedSafeTensorsTests {
 
     @Test("A shard that lacks a tensor the index assigns to it throws tensorMissingFromShard")
     func tensorMissingFromShard() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "sharded-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

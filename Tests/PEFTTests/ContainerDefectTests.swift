@@ -9,7 +9,7 @@ import Testing
 @Suite("Container defects")
 struct ContainerDefectTests {
     func temporaryFolder(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent(
+        testScratchRoot.appendingPathComponent(
             "peft-\(name)-\(UUID().uuidString)")
     }
 

@@ -36,7 +36,7 @@ func randomizeAdapters(_ peft: any PEFTModelProtocol, seed: UInt64) {
 }
 
 func temporaryDirectory() throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let folder = testScratchRoot.appendingPathComponent(
         "peft-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder

@@ -117,7 +117,7 @@ struct OutsideMethodTests {
         #expect(maxAbsoluteDifference(trained, before) > 1e-3)
         #expect(throws: AdapterError.self) { try peft.merge() }
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "peft-direction-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try peft.save(to: folder)

@@ -78,7 +78,7 @@ struct PythonInteropExportTests {
     func export(testCase: Case) throws {
         let root =
             ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            ?? testScratchRoot.appendingPathComponent(
                 "peft-export-\(UUID().uuidString)")
         let folder = root.appendingPathComponent(testCase.name)
         let fixture = try ParityFixture(testCase.baseModel)
@@ -179,7 +179,7 @@ struct PythonInteropExportTests {
     func exportLlama(testCase: Case) throws {
         let root =
             ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            ?? testScratchRoot.appendingPathComponent(
                 "peft-export-\(UUID().uuidString)")
         let folder = root.appendingPathComponent(testCase.name)
         // The right-padded case, so padding is checked on the Python side too.

@@ -95,7 +95,7 @@ struct SequenceClassificationTests {
         print("seq-cls held-out accuracy \(start) → \(end)")
         #expect(end >= 0.9 && end > start + 0.2, "held-out accuracy \(start) → \(end)")
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let folder = testScratchRoot.appendingPathComponent(
             "peft-seq-cls-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try peft.save(to: folder)

@@ -222,7 +222,7 @@ struct TrainableTokensTests {
     func export(name: String) throws {
         let root =
             ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+            ?? testScratchRoot.appendingPathComponent(
                 "peft-export-\(UUID().uuidString)")
         let folder = root.appendingPathComponent("swift-\(name)")
         let (peft, logits, parity) = try loadFixture(name)

@@ -44,7 +44,7 @@ struct MergeFixture {
     /// `Scripts/fixtures/check_swift_adapters.py`; does nothing when the variable is unset.
     func export<Base: Module>(_ peft: PEFTModel<Base>, merge: String, logits: Tensor) throws {
         guard let root = ProcessInfo.processInfo.environment["PEFT_EXPORT_DIR"] else { return }
-        let staging = FileManager.default.temporaryDirectory.appendingPathComponent(
+        let staging = testScratchRoot.appendingPathComponent(
             "merge-export-\(UUID().uuidString)")
         try peft.save(to: staging, adapters: [merge])
         let folder = URL(fileURLWithPath: root).appendingPathComponent("swift-\(name)-\(merge)")

@@ -2,6 +2,7 @@
 // `tokenizers`, and comparisons that do not hide differences behind canonical equivalence.
 
 import Foundation
+import PEFTTestSupport
 import Testing
 
 /// Expected results for one tokenizer fixture, as written by the fixture script.
@@ -67,7 +68,8 @@ func expectSameScalars(
 
 /// A fresh temporary folder holding `files` (name to contents).
 func temporaryFolder(with files: [String: String]) throws -> URL {
-    let folder = FileManager.default.temporaryDirectory
+    let folder =
+        testScratchRoot
         .appendingPathComponent("peft-tokenizers-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for (name, contents) in files {

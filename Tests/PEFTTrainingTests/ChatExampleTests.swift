@@ -1,4 +1,5 @@
 import Foundation
+import PEFTTestSupport
 import PEFTTraining
 import Testing
 
@@ -64,7 +65,8 @@ struct ChatExampleTests {
 
     @Test("Conversation files: a line without messages names its line")
     func loading() throws {
-        let url = FileManager.default.temporaryDirectory
+        let url =
+            testScratchRoot
             .appendingPathComponent("chat-\(UUID().uuidString).jsonl")
         try (#"{"messages": [{"role": "user", "content": "x"}]}"# + "\n\n" + #"{"text": "y"}"#)
             .write(to: url, atomically: true, encoding: .utf8)

@@ -1,10 +1,11 @@
 import Foundation
+import PEFTTestSupport
 import PEFTTraining
 import Testing
 
 /// A fresh temporary folder.
 func temporaryFolder() throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let folder = testScratchRoot.appendingPathComponent(
         "peft-training-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     return folder

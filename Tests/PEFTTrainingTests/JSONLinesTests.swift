@@ -1,10 +1,11 @@
 import Foundation
+import PEFTTestSupport
 import PEFTTraining
 import Testing
 
 /// Writes `text` to a fresh temporary file and returns its URL.
 func temporaryFile(_ text: String, name: String = "data.jsonl") throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let folder = testScratchRoot.appendingPathComponent(
         "peft-training-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let url = folder.appendingPathComponent(name)
