@@ -69,6 +69,7 @@ struct Train: ParsableCommand {
     var earlyStoppingPatience: Int?
     @Flag(
         name: .customLong("group-by-length"),
+        inversion: .prefixedNo, exclusivity: .chooseLast,
         help:
             "Batch examples of similar length (sorted within shuffled mega-batches): less padding.")
     var groupsByLength = false
@@ -129,9 +130,13 @@ struct Train: ParsableCommand {
         name: .customLong("stop-after"),
         help: "Stop after this step, as an interrupted run would; 0 keeps the start (testing).")
     var stopAfter: Int?
-    @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
+    @Flag(
+        name: .long, inversion: .prefixedNo, exclusivity: .chooseLast,
+        help: "Print the summary as one JSON object.")
+    var json = false
     @Flag(
         name: .customLong("skip-nonfinite"),
+        inversion: .prefixedNo, exclusivity: .chooseLast,
         help:
             "Skip a step whose loss or gradient is not finite (counted in the summary) instead of stopping the run."
     )
@@ -150,6 +155,7 @@ struct Train: ParsableCommand {
     var loraPlusWeightDecay: Float = 0
     @Flag(
         name: .customLong("train-on-inputs"),
+        inversion: .prefixedNo, exclusivity: .chooseLast,
         help: "Chat data: take the loss on every token, not only the assistant turns.")
     var trainOnInputs = false
 

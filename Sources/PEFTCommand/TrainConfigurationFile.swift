@@ -114,7 +114,13 @@ enum TrainConfigurationFile {
                 guard let on = value.bool else {
                     throw CommandError("\(path)\(line): '\(rawKey)' is a flag: give true or false")
                 }
-                if on { arguments.append("--\(key)") }
+                // `false` is written out as `--no-NAME` rather than left to the default; a typed
+                // `--no-NAME` after the file's `--NAME` wins (the flags choose the last one).
+                if on {
+                    arguments.append("--\(key)")
+                } else if known.kinds["no-\(key)"] != nil {
+                    arguments.append("--no-\(key)")
+                }
             case .option:
                 let text: String
                 switch value {

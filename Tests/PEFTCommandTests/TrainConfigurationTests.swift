@@ -94,6 +94,13 @@ struct TrainConfigurationTests {
         ])
         #expect(again.status == 0, "\(again.standardError)")
         #expect(try TrainCommandTests.summary(again)["steps"] as? Int == 5)
+        // A flag the file switches on, the command line switches off.
+        let plain = try PEFTProcess([
+            "train", "-c", file.path, "--steps", "1", "--no-json", "--out",
+            root.appendingPathComponent("q").path,
+        ])
+        #expect(plain.status == 0, "\(plain.standardError)")
+        #expect(!plain.standardOutput.hasPrefix("{"), "\(plain.standardOutput)")
     }
 
     @Test("An unknown key, a bad flag value or a nested file is an error naming the key")
