@@ -158,9 +158,16 @@ struct Train: ParsableCommand {
         inversion: .prefixedNo, exclusivity: .chooseLast,
         help: "Chat data: take the loss on every token, not only the assistant turns.")
     var trainOnInputs = false
+    @Flag(
+        name: .customLong("pack"), inversion: .prefixedNo, exclusivity: .chooseLast,
+        help:
+            "Pack several examples into each row of up to --max-length tokens (kept apart in attention, positions restarting at each): less padding. --batch-size then counts rows."
+    )
+    var packs = false
 
     func validate() throws {
         try validateAdditions()
+        try validatePacking()
         guard (model == nil) != (randomModelPreset == nil) else {
             throw ValidationError("give exactly one of --model and --random-model")
         }
@@ -250,12 +257,15 @@ struct Train: ParsableCommand {
             base, tokenizer: tokenizer, examples: examples.training, resumingFrom: resumeFolder)
         try checkLengths(of: examples, fit: prepared, tokenizer: tokenizer)
         let lengths = prepared.untruncatedLengths(of: examples.training, tokenizer: tokenizer)
+        let packing = try packedTraining(examples.training, tokenizer: tokenizer, base: base)
+        if let packing, group.isMainProcess { printToStandardError(packing.description) }
         if let selection = prepared.selection, group.isMainProcess {
             // Which layers the ranking (or BitFit) chose.
             printToStandardError("\(selection.report)")
         }
         var loop = try TrainingLoop(
-            prepared, tokenizer: tokenizer, examples: examples.training, state: state,
+            prepared, tokenizer: tokenizer, examples: packing?.rows ?? examples.training,
+            state: state,
             totalSteps: steps, batchSize: batchSize, gradientAccumulation: gradientAccumulation,
             learningRate: lr ?? method.defaultLearningRate, maximumLength: maximumLength,
             resumingFrom: resumeFolder, skipsNonFiniteSteps: skipsNonFiniteSteps, group: group,
@@ -313,6 +323,7 @@ struct Train: ParsableCommand {
         summary.addValidation(
             loop, truncatedExamples: lengths.count { $0 > maximumLength },
             bestFolder: monitor.bestFolder)
+        if let packing { summary.addPacking(packing) }
         print(try summary.text(json: json))
     }
 }

@@ -60,6 +60,12 @@ struct TrainingSummary {
         values["best_adapter"] = best.map { _ in bestFolder.path as Any } ?? NSNull()
     }
 
+    /// Adds what `--pack` made of the training examples.
+    mutating func addPacking(_ packing: TrainingPacking) {
+        values["packed_rows"] = packing.rows.count
+        values["packed_fill"] = packing.fill
+    }
+
     /// One JSON object, or `key: value` lines sorted by key.
     func text(json: Bool) throws -> String {
         if json {

@@ -17,6 +17,10 @@ public struct DecoderInputs {
     public var prefixes: [AttentionPrefix]?
     /// Past keys and values, extended in place.
     public var cache: KeyValueCache?
+    /// `[B][T]`: which example of a packed row each token belongs to, or `nil` for one example per
+    /// row. Tokens attend only to earlier tokens of their own example, and positions restart at 0
+    /// where each example starts (see ``PackedRows``). Not combined with a cache or prefixes.
+    public var segmentIDs: [[Int]]?
 
     /// Inputs from token ids.
     public init(

@@ -11,6 +11,9 @@ public struct TextExample: Hashable, Sendable, Codable {
     /// A chat conversation already rendered and tokenized, which batches use in place of
     /// `prompt + completion` (those then hold its last turn, for evaluation).
     public var chat: ChatExample? = nil
+    /// Several examples tokenized and packed into one row (`--pack`), which batches use in place of
+    /// `prompt + completion`.
+    public var packed: PackedSequence? = nil
 
     /// An example from a prompt and its completion.
     public init(prompt: String, completion: String) {

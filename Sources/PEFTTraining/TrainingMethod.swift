@@ -262,8 +262,7 @@ public struct PreparedModel {
         if let decoder = causal {
             let batch = CausalLanguageModelingBatch(
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
-            let logits = decoder.logits(
-                DecoderInputs(tokenIDs: batch.tokenIDs, attentionMask: batch.attentionMask))
+            let logits = decoder.logits(batch.decoderInputs)
             return (
                 causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount,
                 batch.labelCount

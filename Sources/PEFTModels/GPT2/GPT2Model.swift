@@ -44,13 +44,24 @@ public final class GPT2Model: Module {
             firstPosition + length <= positionEmbedding.count,
             "GPT2Model: positions up to \(firstPosition + length) exceed n_positions \(positionEmbedding.count)"
         )
-        let positions = gatherRows(
-            positionEmbedding.weight, indices: Array(firstPosition..<firstPosition + length),
-            indexShape: [1, length])
+        let packed = inputs.segmentIDs.map {
+            PackedRows.check(inputs, model: "GPT2Model")
+            return PackedRows(segmentIDs: $0, batch: batch, length: length)
+        }
+        let positions =
+            packed.map {
+                gatherRows(
+                    positionEmbedding.weight, indices: $0.positions.flatMap { $0 },
+                    indexShape: [batch, length])
+            }
+            ?? gatherRows(
+                positionEmbedding.weight, indices: Array(firstPosition..<firstPosition + length),
+                indexShape: [1, length])
         var hidden = embeddingDropout(embeddings + positions)
-        let mask = inputs.attentionMask.map {
+        var mask = inputs.attentionMask.map {
             paddingMask($0, prefixLength: prefixLength, batch: batch)
         }
+        if let packed { mask = mask.map { combineMasks($0, packed.mask) } ?? packed.mask }
         for (index, block) in blocks.enumerated() {
             hidden = block(
                 hidden, mask: mask, prefix: inputs.prefixes?[index],

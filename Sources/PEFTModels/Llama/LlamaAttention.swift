@@ -64,7 +64,7 @@ public final class LlamaAttention: Module {
     /// Attends causally over `x` (`[B, T, C]`) after any prefix and cached positions.
     ///
     /// - Parameters:
-    ///   - rotary: the `[1, T, D/2]` cosine and sine tables of the new positions.
+    ///   - rotary: the `[1 or B, T, D/2]` cosine and sine tables of the new positions.
     ///   - mask: a constant additive padding mask broadcasting to `[B, H, T, T_keys]`.
     ///   - prefix: learned keys and values `[B or 1, P, K·D]`, used as they are (not rotated).
     ///   - cache: past keys and values `[B, T_past, K·D]`, extended in place.

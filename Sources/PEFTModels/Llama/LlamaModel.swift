@@ -39,10 +39,17 @@ public final class LlamaModel: Module {
         let prefixLength = inputs.prefixes?.first?.length ?? 0
         let cacheLength = inputs.cache?.length ?? 0
         let firstPosition = cacheLength > 0 ? cacheLength : prefixLength
-        let tables = rotary.tables(positions: firstPosition..<firstPosition + length)
-        let mask = inputs.attentionMask.map {
+        let packed = inputs.segmentIDs.map {
+            PackedRows.check(inputs, model: "LlamaModel")
+            return PackedRows(segmentIDs: $0, batch: batch, length: length)
+        }
+        let tables =
+            packed.map { rotary.tables(positionRows: $0.positions) }
+            ?? rotary.tables(positions: firstPosition..<firstPosition + length)
+        var mask = inputs.attentionMask.map {
             paddingMask($0, prefixLength: prefixLength, batch: batch)
         }
+        if let packed { mask = mask.map { combineMasks($0, packed.mask) } ?? packed.mask }
         var hidden = embeddings
         for (index, layer) in layers.enumerated() {
             hidden = layer(

@@ -50,17 +50,30 @@ public struct RotaryEmbedding: Sendable {
 
     /// The `[1, T, D/2]` cosine and sine tables for `positions`, shared by every row of a batch.
     public func tables(positions: Range<Int>) -> (cos: Tensor, sin: Tensor) {
+        tables(flatPositions: Array(positions), shape: [1, positions.count])
+    }
+
+    /// The `[B, T, D/2]` tables for positions given per row (packed rows restart at each example).
+    public func tables(positionRows: [[Int]]) -> (cos: Tensor, sin: Tensor) {
+        tables(
+            flatPositions: positionRows.flatMap { $0 },
+            shape: [positionRows.count, positionRows.first?.count ?? 0])
+    }
+
+    private func tables(flatPositions: [Int], shape: [Int]) -> (cos: Tensor, sin: Tensor) {
         let half = inverseFrequencies.count
-        var cosines = [Float](repeating: 0, count: positions.count * half)
+        var cosines = [Float](repeating: 0, count: flatPositions.count * half)
         var sines = cosines
-        for (row, position) in positions.enumerated() {
+        for (row, position) in flatPositions.enumerated() {
             for (j, frequency) in inverseFrequencies.enumerated() {
                 let angle = Float(position) * frequency
                 cosines[row * half + j] = cosf(angle) * attentionScaling
                 sines[row * half + j] = sinf(angle) * attentionScaling
             }
         }
-        let shape = [1, positions.count, half]
-        return (Tensor(shape: shape, scalars: cosines), Tensor(shape: shape, scalars: sines))
+        let tableShape = shape + [half]
+        return (
+            Tensor(shape: tableShape, scalars: cosines), Tensor(shape: tableShape, scalars: sines)
+        )
     }
 }

@@ -27,6 +27,8 @@ public final class T5EncoderStack: Module {
 
     /// The encoder output `[B, T, C]`; `inputs` may carry embeddings (prompt tuning) and a padding mask.
     public func callAsFunction(_ inputs: DecoderInputs) -> Tensor {
+        precondition(
+            inputs.segmentIDs == nil, "T5Stack: packed rows (segment ids) are not supported")
         let embeddings =
             inputs.embeddings ?? tokenEmbedding(inputs.tokenIDs.flatMap { $0 }, shape: inputs.shape)
         let length = embeddings.shape[1]
@@ -72,6 +74,8 @@ public final class T5DecoderStack: Module {
     public func callAsFunction(
         _ inputs: DecoderInputs, encoderOutput: Tensor, encoderMask: [[Int]]?
     ) -> Tensor {
+        precondition(
+            inputs.segmentIDs == nil, "T5Stack: packed rows (segment ids) are not supported")
         let embeddings =
             inputs.embeddings ?? tokenEmbedding(inputs.tokenIDs.flatMap { $0 }, shape: inputs.shape)
         let (batch, length) = (embeddings.shape[0], embeddings.shape[1])
