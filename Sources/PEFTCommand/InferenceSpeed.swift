@@ -5,7 +5,8 @@ import PEFTTraining
 struct InferenceSpeed {
     /// With the adapter applied as separate layers.
     var unmerged: Double
-    /// With the adapter merged into the base weights, for the methods that merge (LoRA, IA3).
+    /// With the adapter merged into the base weights, for the methods that merge (LoRA, IA3) over an
+    /// fp32 base.
     var merged: Double?
 
     /// Greedy generation of 16 tokens from `prompt`, after one warm-up run; a merge is undone
@@ -30,7 +31,11 @@ struct InferenceSpeed {
         }
         _ = try measure()
         unmerged = try measure()
-        guard let adapter = prepared.adapter, [.lora, .ia3].contains(prepared.method) else {
+        // Merging into a low-precision base rounds the weights, and unmerging cannot undo that.
+        let lowPrecisionBase = prepared.base.parameters.contains { $0.lowPrecision != nil }
+        guard let adapter = prepared.adapter, [.lora, .ia3].contains(prepared.method),
+            !lowPrecisionBase
+        else {
             merged = nil
             return
         }

@@ -12,13 +12,16 @@ extension Train {
             if let tokenizer, tokenizer != "byte" {
                 throw CommandError("--tokenizer: only 'byte' can be named")
             }
-            let loaded = try LoadedModel(contentsOf: folder)
+            let loaded = try LoadedModel(contentsOf: folder, baseFormat: baseFormat)
             return (
                 loaded.model,
                 tokenizer == "byte" ? ByteTokenizer() : try modelTokenizer(for: loaded, in: folder)
             )
         }
-        return (GPT2LMHeadModel(configuration: randomConfiguration, seed: seed), ByteTokenizer())
+        let random = withFrozenWeights(baseFormat) {
+            GPT2LMHeadModel(configuration: randomConfiguration, seed: seed)
+        }
+        return (random, ByteTokenizer())
     }
 
     /// The random GPT-2 of `--random-model`, sized for the byte tokenizer.

@@ -33,6 +33,12 @@ struct Train: ParsableCommand {
 
     @Option(name: .long, help: "A Hugging Face model folder with its tokenizer.")
     var model: String?
+    @Option(
+        name: .customLong("base-dtype"),
+        help:
+            "How the frozen base's weight matrices are stored: fp32, bf16, int8 (per-channel absmax) or nf4 (QLoRA's 4-bit NormalFloat). Adapters, norms, biases and optimizer state stay fp32."
+    )
+    var baseFormat: FrozenWeightFormat = .fp32
 
     @Option(
         name: .customLong("random-model"),
@@ -164,10 +170,18 @@ struct Train: ParsableCommand {
             "Pack several examples into each row of up to --max-length tokens (kept apart in attention, positions restarting at each): less padding. --batch-size then counts rows."
     )
     var packs = false
+    @Flag(
+        name: .customLong("gradient-checkpointing"), inversion: .prefixedNo,
+        exclusivity: .chooseLast,
+        help:
+            "Recompute each decoder block's activations in backward instead of keeping them: less memory for about one more forward pass (GPT-2 and Llama-family models)."
+    )
+    var checkpointsGradients = false
 
     func validate() throws {
         try validateAdditions()
         try validatePacking()
+        try validateBaseFormat()
         guard (model == nil) != (randomModelPreset == nil) else {
             throw ValidationError("give exactly one of --model and --random-model")
         }
@@ -255,6 +269,7 @@ struct Train: ParsableCommand {
         }
         let prepared = try prepare(
             base, tokenizer: tokenizer, examples: examples.training, resumingFrom: resumeFolder)
+        try useGradientCheckpointing(in: prepared)
         try checkLengths(of: examples, fit: prepared, tokenizer: tokenizer)
         let lengths = prepared.untruncatedLengths(of: examples.training, tokenizer: tokenizer)
         let packing = try packedTraining(examples.training, tokenizer: tokenizer, base: base)
@@ -282,6 +297,7 @@ struct Train: ParsableCommand {
                 writes: group.isMainProcess),
             resuming: resumeFolder != nil || !group.isMainProcess)
         prepared.train(true)
+        TensorMemoryPool.resetPeak()
         while loop.isTraining {
             // Checked before each step, so --stop-after 0 keeps the untrained starting point.
             if let stopAfter, loop.state.step >= stopAfter {
@@ -312,6 +328,12 @@ struct Train: ParsableCommand {
             }
             if stopsEarly { break }
         }
+        let trainingMemory = TrainingMemory(
+            prepared, peakTensorBytes: TensorMemoryPool.peakLiveBytes,
+            pooledBytes: TensorMemoryPool.heldBytes,
+            peakResidentBytes: ProcessMemory.peakResidentBytes ?? 0)
+        // Evaluation and the speed probe make tensors of other sizes than training's.
+        TensorMemoryPool.drain()
         try loop.saveCheckpoint(to: checkpointFolder)
         guard group.isMainProcess else { return }
         let adapterFolder = outputFolder.appendingPathComponent("adapter")
@@ -324,6 +346,7 @@ struct Train: ParsableCommand {
             loop, truncatedExamples: lengths.count { $0 > maximumLength },
             bestFolder: monitor.bestFolder)
         if let packing { summary.addPacking(packing) }
+        summary.addMemory(trainingMemory)
         print(try summary.text(json: json))
     }
 }

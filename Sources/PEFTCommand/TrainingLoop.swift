@@ -146,6 +146,8 @@ struct TrainingLoop {
         // After the step and before the gradients go, where PEFT calls update_and_allocate.
         try stepHook?.optimizerDidStep(completed)
         optimizer.zeroGradients()
+        // Buffers of sizes this step did not reuse (other batch lengths) go back to the system.
+        TensorMemoryPool.trim()
         timer.recordStep(startedAt: stepStart)
         lastStep = StepMetrics(
             loss: stepLoss, learningRate: optimizer.learningRate, tokens: tokens,

@@ -66,6 +66,11 @@ struct TrainingSummary {
         values["packed_fill"] = packing.fill
     }
 
+    /// Adds training's memory by category (``TrainingMemory``).
+    mutating func addMemory(_ memory: TrainingMemory) {
+        for (key, bytes) in memory.summary { values[key] = bytes }
+    }
+
     /// One JSON object, or `key: value` lines sorted by key.
     func text(json: Bool) throws -> String {
         if json {

@@ -1,4 +1,6 @@
 import Foundation
+import PEFTNN
+import PEFTTensor
 
 /// A model loaded from a folder whose family is known only from its `config.json`.
 public enum LoadedModel {
@@ -13,7 +15,19 @@ public enum LoadedModel {
     public static let supportedModelTypes = ["gpt2", "t5"] + LlamaForCausalLM.supportedModelTypes
 
     /// Loads the model in `folder`, dispatching on `model_type`.
+    ///
+    /// `baseFormat` stores every weight matrix (linear layers, embeddings, the output head) frozen in
+    /// bf16, int8 or NF4 as it is read, for a QLoRA-style low-precision base; norms and biases stay fp32.
+    public init(contentsOf folder: URL, baseFormat: FrozenWeightFormat) throws {
+        self = try withFrozenWeights(baseFormat) { try Self(loading: folder) }
+    }
+
+    /// Loads the model in `folder` with Float32 weights, dispatching on `model_type`.
     public init(contentsOf folder: URL) throws {
+        try self.init(loading: folder)
+    }
+
+    private init(loading folder: URL) throws {
         let checkpoint = try CheckpointFolder(folder)
         switch checkpoint.modelType {
         case "gpt2": self = .gpt2(try GPT2LMHeadModel(checkpoint: checkpoint))

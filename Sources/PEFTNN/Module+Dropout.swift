@@ -15,6 +15,28 @@ extension Module {
     }
 }
 
+/// The mask generators of every dropout below a module, kept to draw the same masks again when a
+/// checkpointed block is recomputed in backward.
+public struct DropoutSnapshot {
+    private let entries: [(layer: Dropout, generator: RandomGenerator)]
+
+    init(_ module: Module) {
+        entries = module.namedModules().compactMap { _, module in
+            (module as? Dropout).map { ($0, $0.generator) }
+        }
+    }
+
+    /// Puts every generator back where it was when the snapshot was taken.
+    public func restore() {
+        for (layer, generator) in entries { layer.generator = generator }
+    }
+}
+
+extension Module {
+    /// The state of every dropout below this module; see ``DropoutSnapshot``.
+    public func dropoutSnapshot() -> DropoutSnapshot { DropoutSnapshot(self) }
+}
+
 /// A generator seed from a run's seed and a module path: FNV-1a over the path (stable across runs and
 /// platforms, unlike `Hasher`), then SplitMix64's finaliser, so that nearby inputs give unrelated seeds.
 private func dropoutSeed(_ seed: UInt64, path: String) -> UInt64 {

@@ -91,10 +91,23 @@ extension Module {
             throw ModuleTreeError.shapeMismatch(
                 key: path, expected: parameter.shape, found: shape(path))
         }
+        // Everything is read before anything is assigned, so a failed read leaves the model as it was;
+        // a low-precision parameter's value is compressed as it is read, so a Float32 copy of the
+        // whole model never exists.
         let values = try parameters.filter { available.contains($0.path) }.map {
-            ($0.parameter, try value($0.path))
+            entry -> (Parameter, Tensor?, LowPrecisionMatrix?) in
+            let newValue = try value(entry.path)
+            guard let stored = entry.parameter.lowPrecision else {
+                return (entry.parameter, newValue, nil)
+            }
+            return (
+                entry.parameter, nil,
+                LowPrecisionMatrix(newValue, format: stored.format, channelAxis: stored.channelAxis)
+            )
         }
-        for (parameter, newValue) in values { parameter.assign(newValue) }
+        for (parameter, dense, compressed) in values {
+            if let compressed { parameter.store(compressed) } else { parameter.assign(dense!) }
+        }
         return report
     }
 }

@@ -13,11 +13,12 @@ public final class TensorStorage: @unchecked Sendable {
     public init(count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let byteCount = max(count, 1) * MemoryLayout<Float>.stride
+        let byteCount = StoragePool.sizeClass(for: max(count, 1) * MemoryLayout<Float>.stride)
         let raw =
             StoragePool.shared.take(byteCount: byteCount)
-            ?? UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+            ?? StoragePool.allocate(byteCount: byteCount)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        StoragePool.shared.recordLive(count * MemoryLayout<Float>.stride)
     }
 
     /// Allocates storage for `count` elements, all set to `value`.
@@ -27,9 +28,11 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
+        StoragePool.shared.recordLive(-count * MemoryLayout<Float>.stride)
         let raw = UnsafeMutableRawPointer(pointer)
-        if !StoragePool.shared.give(raw, byteCount: max(count, 1) * MemoryLayout<Float>.stride) {
-            raw.deallocate()
+        let byteCount = StoragePool.sizeClass(for: max(count, 1) * MemoryLayout<Float>.stride)
+        if !StoragePool.shared.give(raw, byteCount: byteCount) {
+            StoragePool.release(raw, byteCount: byteCount)
         }
     }
 

@@ -21,6 +21,9 @@ public final class LoRAEmbedding: Module, EmbeddingLayer, AdapterSetLayer {
 
     /// The base table `[V, C]`.
     public var weight: Tensor { base.weight }
+    /// The base table's tied-head logits: LoRA on an embedding does not reach a tied head, as in
+    /// Hugging Face PEFT.
+    public func tiedHeadLogits(_ hidden: Tensor) -> Tensor { base.tiedHeadLogits(hidden) }
     /// V.
     public var count: Int { base.count }
     /// C.

@@ -50,8 +50,10 @@ public final class LoRALinear: Module, LinearAdapterLayer {
         if let rowAssignment { return mixedForward(x, rowAssignment) }
         let running = adapters.running.map(\.adapter)
         let (weight, layout, bias) = baseWeight
+        // The fused kernel reads the weight in Float32; a low-precision base goes through its own
+        // panel GEMM instead, so no Float32 copy of the weight is made.
         if running.count == 1, let only = running.first, only.magnitude == nil,
-            only.dropout.probability == 0 || !isTraining
+            only.dropout.probability == 0 || !isTraining, weight.lowPrecision == nil
         {
             return lowRankLinear(
                 x, weight: weight.value, bias: bias?.value, layout: layout, down: only.down.value,
@@ -83,10 +85,20 @@ public final class LoRALinear: Module, LinearAdapterLayer {
     {
         let norms = withoutGradients { rowNorms(baseWeightOutputsByInputs() + factors.delta()) }
         let scale = magnitude / norms
-        let (weight, layout, _) = baseWeight
-        let baseWithoutBias = linear(x, weight: weight.value, layout: layout)
+        let baseWithoutBias = baseProductWithoutBias(x)
         let update = linear(linear(x, weight: factors.down.value), weight: factors.up.value)
         return (scale - 1) * baseWithoutBias + scale * update * factors.scaling
+    }
+}
+
+extension LoRALinear {
+    /// `x·Wᵀ` without the bias, from the base weight as it is stored (low-precision or not).
+    func baseProductWithoutBias(_ x: Tensor) -> Tensor {
+        let (weight, layout, _) = baseWeight
+        if let stored = weight.lowPrecision {
+            return linear(x, lowPrecisionWeight: stored, layout: layout)
+        }
+        return linear(x, weight: weight.value, layout: layout)
     }
 }
 

@@ -22,7 +22,9 @@ extension LoRALinear: RowAdapterSelecting {
         let parts = blocks.map { adapter, rows -> Tensor in
             let input = selectingRows(x, rows)
             guard let adapter, let factors = adapters[adapter] else { return base(input) }
-            if factors.magnitude == nil && (factors.dropout.probability == 0 || !isTraining) {
+            if factors.magnitude == nil && (factors.dropout.probability == 0 || !isTraining)
+                && weight.lowPrecision == nil
+            {
                 return lowRankLinear(
                     input, weight: weight.value, bias: bias?.value, layout: layout,
                     down: factors.down.value, up: factors.up.value, scale: factors.scaling)

@@ -81,7 +81,7 @@ public final class GPT2LMHeadModel: Module {
     public func callAsFunction(_ inputs: DecoderInputs) -> Tensor {
         let hidden = transformer(inputs)
         if let outputHead { return outputHead(hidden) }
-        return linear(hidden, weight: transformer.tokenEmbedding.weight)
+        return transformer.tokenEmbedding.tiedHeadLogits(hidden)
     }
 
     /// Logits `[B, T, V]` for a batch of token ids.

@@ -13,6 +13,9 @@ public final class GPT2Model: Module {
     @Children(key: "h") public var blocks: [GPT2Block]
     /// The final layer norm, key `ln_f`.
     @Child(key: "ln_f") public var finalNorm: LayerNorm
+    /// Whether training recomputes each block's activations in backward instead of keeping them
+    /// (gradient checkpointing); not with prefixes or a cache.
+    public var checkpointsBlocks = false
 
     /// Creates a randomly initialised body, as Hugging Face initialises GPT-2.
     public init(configuration: GPT2Configuration, using generator: inout RandomGenerator) {
@@ -50,19 +53,25 @@ public final class GPT2Model: Module {
         }
         let positions =
             packed.map {
-                gatherRows(
-                    positionEmbedding.weight, indices: $0.positions.flatMap { $0 },
-                    indexShape: [batch, length])
+                positionEmbedding($0.positions.flatMap { $0 }, shape: [batch, length])
             }
-            ?? gatherRows(
-                positionEmbedding.weight, indices: Array(firstPosition..<firstPosition + length),
-                indexShape: [1, length])
+            ?? positionEmbedding(
+                Array(firstPosition..<firstPosition + length), shape: [1, length])
         var hidden = embeddingDropout(embeddings + positions)
         var mask = inputs.attentionMask.map {
             paddingMask($0, prefixLength: prefixLength, batch: batch)
         }
         if let packed { mask = mask.map { combineMasks($0, packed.mask) } ?? packed.mask }
+        let recomputes =
+            checkpointsBlocks && isTraining && inputs.prefixes == nil && inputs.cache == nil
         for (index, block) in blocks.enumerated() {
+            if recomputes {
+                let dropouts = block.dropoutSnapshot()
+                hidden = recomputedInBackward(hidden, beforeReplay: dropouts.restore) {
+                    [mask] in block($0, mask: mask, prefix: nil, cache: nil)
+                }
+                continue
+            }
             hidden = block(
                 hidden, mask: mask, prefix: inputs.prefixes?[index],
                 cache: inputs.cache?.layers[index])

@@ -91,7 +91,7 @@ public final class LlamaForCausalLM: Module {
     public func callAsFunction(_ inputs: DecoderInputs) -> Tensor {
         let hidden = model(inputs)
         if let outputHead { return outputHead(hidden) }
-        return linear(hidden, weight: model.tokenEmbedding.weight)
+        return model.tokenEmbedding.tiedHeadLogits(hidden)
     }
 
     /// Logits `[B, T, V]` for a batch of token ids.

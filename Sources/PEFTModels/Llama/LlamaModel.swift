@@ -11,6 +11,9 @@ public final class LlamaModel: Module {
     @Child(key: "norm") public var finalNorm: RMSNorm
     /// The rotary frequencies every layer shares (computed, not stored in checkpoints).
     public let rotary: RotaryEmbedding
+    /// Whether training recomputes each layer's activations in backward instead of keeping them
+    /// (gradient checkpointing); not with prefixes or a cache.
+    public var checkpointsBlocks = false
 
     /// Creates a randomly initialised body, as Hugging Face initialises it.
     public init(configuration: LlamaConfiguration, using generator: inout RandomGenerator) {
@@ -51,7 +54,16 @@ public final class LlamaModel: Module {
         }
         if let packed { mask = mask.map { combineMasks($0, packed.mask) } ?? packed.mask }
         var hidden = embeddings
+        let recomputes =
+            checkpointsBlocks && isTraining && inputs.prefixes == nil && inputs.cache == nil
         for (index, layer) in layers.enumerated() {
+            if recomputes {
+                let dropouts = layer.dropoutSnapshot()
+                hidden = recomputedInBackward(hidden, beforeReplay: dropouts.restore) {
+                    [mask] in layer($0, rotary: tables, mask: mask, prefix: nil, cache: nil)
+                }
+                continue
+            }
             hidden = layer(
                 hidden, rotary: tables, mask: mask, prefix: inputs.prefixes?[index],
                 cache: inputs.cache?.layers[index])

@@ -104,7 +104,7 @@ public final class T5ForConditionalGeneration: Module {
             hidden = hidden * (1 / Float(configuration.modelSize).squareRoot())
         }
         if let outputHead { return outputHead(hidden) }
-        return linear(hidden, weight: sharedEmbedding.weight)
+        return sharedEmbedding.tiedHeadLogits(hidden)
     }
 
     /// Decoder logits `[B, T_dec, V]` for encoder and decoder token ids.

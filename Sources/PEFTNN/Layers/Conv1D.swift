@@ -15,6 +15,7 @@ public final class Conv1D: Module, LinearLayer {
         super.init()
         self.weight = weight
         self.bias = bias
+        FrozenWeightConstruction.apply(to: $weight, channelAxis: 1)
     }
 
     /// Creates a layer initialised as Hugging Face's GPT-2 does: weight normal with the given standard
@@ -31,12 +32,15 @@ public final class Conv1D: Module, LinearLayer {
     }
 
     /// The size of the input's last dimension.
-    public var inputFeatures: Int { weight.shape[0] }
+    public var inputFeatures: Int { $weight.shape[0] }
     /// The size of the output's last dimension.
-    public var outputFeatures: Int { weight.shape[1] }
+    public var outputFeatures: Int { $weight.shape[1] }
 
     /// Applies `x·W + b`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        linear(x, weight: weight, bias: bias, layout: .inputsByOutputs)
+        if let stored = $weight.lowPrecision {
+            return linear(x, lowPrecisionWeight: stored, bias: bias, layout: .inputsByOutputs)
+        }
+        return linear(x, weight: weight, bias: bias, layout: .inputsByOutputs)
     }
 }

@@ -7,7 +7,7 @@ import PEFTTensor
 public final class Dropout: Module {
     /// The probability of zeroing an element.
     public let probability: Float
-    private var generator: RandomGenerator
+    var generator: RandomGenerator
 
     /// Creates a dropout layer drawing its masks from a generator seeded with `seed`.
     public init(probability: Float, seed: UInt64 = 0) {

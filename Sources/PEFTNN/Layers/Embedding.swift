@@ -10,6 +10,13 @@ public protocol EmbeddingLayer: Module {
     var dimension: Int { get }
     /// Looks up `ids` laid out as `shape`, giving `shape + [C]`.
     func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor
+    /// The logits `hidden · Wᵀ` of an output head tied to this table: `[..., C]` to `[..., V]`.
+    func tiedHeadLogits(_ hidden: Tensor) -> Tensor
+}
+
+extension EmbeddingLayer {
+    /// The logits `hidden · Wᵀ` of an output head tied to ``weight``.
+    public func tiedHeadLogits(_ hidden: Tensor) -> Tensor { linear(hidden, weight: weight) }
 }
 
 /// A lookup table of `[V, C]` vectors indexed by token id.
@@ -22,6 +29,7 @@ public final class Embedding: Module, EmbeddingLayer {
         precondition(weight.rank == 2, "Embedding: weight must be [V, C], got \(weight.shape)")
         super.init()
         self.weight = weight
+        FrozenWeightConstruction.apply(to: $weight, channelAxis: 0)
     }
 
     /// Creates a table of normal values with the given standard deviation.
@@ -35,12 +43,21 @@ public final class Embedding: Module, EmbeddingLayer {
     }
 
     /// The number of rows, V.
-    public var count: Int { weight.shape[0] }
+    public var count: Int { $weight.shape[0] }
     /// The vector size, C.
-    public var dimension: Int { weight.shape[1] }
+    public var dimension: Int { $weight.shape[1] }
 
     /// Looks up `ids` laid out as `shape`, giving `shape + [C]`.
     public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
-        gatherRows(weight, indices: ids, indexShape: shape)
+        if let stored = $weight.lowPrecision {
+            return gatherRows(stored, indices: ids, indexShape: shape)
+        }
+        return gatherRows(weight, indices: ids, indexShape: shape)
+    }
+
+    /// The logits `hidden · Wᵀ` of an output head tied to this table, from the stored table.
+    public func tiedHeadLogits(_ hidden: Tensor) -> Tensor {
+        if let stored = $weight.lowPrecision { return linear(hidden, lowPrecisionWeight: stored) }
+        return linear(hidden, weight: weight)
     }
 }

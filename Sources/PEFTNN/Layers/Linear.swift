@@ -23,6 +23,7 @@ public final class Linear: Module, LinearLayer {
         super.init()
         self.weight = weight
         self.bias = bias
+        FrozenWeightConstruction.apply(to: $weight, channelAxis: 0)
     }
 
     /// Creates a layer initialised as PyTorch does: weight and bias uniform in `±1/√in`
@@ -40,10 +41,15 @@ public final class Linear: Module, LinearLayer {
     }
 
     /// The size of the input's last dimension.
-    public var inputFeatures: Int { weight.shape[1] }
+    public var inputFeatures: Int { $weight.shape[1] }
     /// The size of the output's last dimension.
-    public var outputFeatures: Int { weight.shape[0] }
+    public var outputFeatures: Int { $weight.shape[0] }
 
     /// Applies `x·Wᵀ + b`.
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight, bias: bias) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let stored = $weight.lowPrecision {
+            return linear(x, lowPrecisionWeight: stored, bias: bias)
+        }
+        return linear(x, weight: weight, bias: bias)
+    }
 }
