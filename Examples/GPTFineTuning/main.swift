@@ -53,8 +53,11 @@ struct GPTFineTuning: ParsableCommand {
                 maximumLength: recipe.configuration.maximumPositions, label: "pre-train")
         }
         // A GPT-2 or a Llama-family folder (Llama, Mistral, Qwen2, Qwen3): any decoder-only model.
+        let baseFormat = options.baseFormat
         let loadBase = {
-            guard let decoder = try LoadedModel(contentsOf: baseFolder).causal else {
+            guard
+                let decoder = try LoadedModel(contentsOf: baseFolder, baseFormat: baseFormat).causal
+            else {
                 throw ValidationError("--model: \(baseFolder.path) is not a decoder-only model")
             }
             return decoder

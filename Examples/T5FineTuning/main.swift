@@ -46,7 +46,12 @@ struct T5FineTuning: ParsableCommand {
                 full, batches: &batches, tokenizer: ByteTokenizer(), steps: recipe.steps,
                 learningRate: recipe.learningRate, label: "pre-train")
         }
-        let loadBase = { try T5ForConditionalGeneration(contentsOf: baseFolder) }
+        let baseFormat = options.baseFormat
+        let loadBase = {
+            try withFrozenWeights(baseFormat) {
+                try T5ForConditionalGeneration(contentsOf: baseFolder)
+            }
+        }
         let model = try loadBase()
         model.eval()
 

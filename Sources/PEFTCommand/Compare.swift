@@ -20,6 +20,12 @@ struct Compare: ParsableCommand {
         name: .long, help: "LoRA alpha; the update is scaled by alpha / rank (default: 2 × rank).")
     var alpha: Float?
     @Option(name: .long, help: "Optimizer steps per method.") var steps = 100
+    @Option(
+        name: .customLong("base-dtype"),
+        help:
+            "The frozen base's storage for every run: fp32, bf16, int8 or nf4 (methods that train the base itself are then left out)."
+    )
+    var baseFormat: FrozenWeightFormat = .fp32
     @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = 16
     @Option(name: .customLong("eval-examples"), help: "Held-out examples.") var evalExamples = 32
     @Option(name: .long, help: "Where the runs, CSV and SVG go.") var out: String
@@ -53,6 +59,7 @@ struct Compare: ParsableCommand {
             if let tokenizer { arguments += ["--tokenizer", tokenizer] }
             if let task { arguments += ["--task", task] }
             if let data { arguments += ["--data", data] }
+            if baseFormat != .fp32 { arguments += ["--base-dtype", baseFormat.rawValue] }
             if method == .none { arguments[arguments.firstIndex(of: "--steps")! + 1] = "1" }
             let process = Process()
             process.executableURL = executable

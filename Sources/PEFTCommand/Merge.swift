@@ -61,6 +61,18 @@ struct Merge: ParsableCommand {
     @Option(name: .long, help: "The seed of the DARE combinations' random masks.")
     var seed: UInt64 = 0
 
+    @Option(
+        name: .customLong("base-dtype"),
+        help:
+            "Load the base as it was trained under: fp32, bf16, int8 or nf4 (a QLoRA adapter merges into the dequantised base it was trained on)."
+    )
+    var baseFormat: FrozenWeightFormat = .fp32
+
+    @Option(
+        name: .customLong("dtype"),
+        help: "The merged weights' dtype in model.safetensors: fp32 (default) or bf16.")
+    var writtenFormat: FrozenWeightFormat = .fp32
+
     /// The adapters as (name, folder); a bare folder is named `default`.
     func namedAdapters() throws -> [(name: String, folder: URL)] {
         let named = adapters.map { value -> (name: String, folder: URL) in
@@ -101,6 +113,12 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         guard !adapters.isEmpty else { throw ValidationError("merge needs --adapter") }
+        guard writtenFormat == .fp32 || writtenFormat == .bf16 else {
+            throw ValidationError(
+                "--dtype \(writtenFormat.rawValue): a merged model is written as fp32 or bf16; "
+                    + "load it again with --base-dtype \(writtenFormat.rawValue) to run it in "
+                    + "\(writtenFormat.rawValue)")
+        }
         let count = try namedAdapters().count
         _ = try parsedWeights(count: count)
         if let density, !(density >= 0) {
@@ -119,12 +137,26 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
+        let loaded = try LoadedModel(
+            contentsOf: URL(fileURLWithPath: model), baseFormat: baseFormat)
         loaded.model.eval()
         let named = try namedAdapters()
+        if baseFormat != .fp32 {
+            // The merged weights are the dequantised base plus the adapter, written in --dtype:
+            // rounding the sum to the base's format again would erase most of a small update.
+            for parameter in loaded.model.parameters where parameter.lowPrecision != nil {
+                parameter.compress(to: .fp32)
+            }
+            // As PEFT warns when merging into a bitsandbytes layer.
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: merging into a \(baseFormat.rawValue) base: the merged weights are the "
+                        + "dequantised base plus the adapter, so they differ from a merge into the "
+                        + "original weights by the quantisation error\n").utf8))
+        }
         try merge(loaded.model, adapters: named, weights: try parsedWeights(count: named.count))
         let destination = URL(fileURLWithPath: out)
-        try loaded.save(to: destination)
+        try loaded.save(to: destination, bfloat16: writtenFormat == .bf16)
         // The tokenizer comes along, so the merged folder is complete on its own.
         let source = URL(fileURLWithPath: model)
         for name in [

@@ -16,6 +16,13 @@ struct ModelOptions: ParsableArguments {
         ))
     var adapter: [String] = []
 
+    @Option(
+        name: .customLong("base-dtype"),
+        help:
+            "How the base's weight matrices are stored while it runs: fp32, bf16, int8 or nf4 (dequantised panel by panel for each product)."
+    )
+    var baseFormat: FrozenWeightFormat = .fp32
+
     /// `(name, folder)` for every `--adapter`: a bare folder is named `default`.
     func namedAdapters() throws -> [(name: String, folder: String)] {
         let entries = adapter.map { entry -> (name: String, folder: String) in
@@ -40,7 +47,8 @@ struct ModelOptions: ParsableArguments {
 
     /// The model, with the adapters applied when given (the first one active), in evaluation mode.
     func load() throws -> (model: LoadedModel, adapter: (any PEFTModelProtocol)?) {
-        let loaded = try LoadedModel(contentsOf: URL(fileURLWithPath: model))
+        let loaded = try LoadedModel(
+            contentsOf: URL(fileURLWithPath: model), baseFormat: baseFormat)
         let adapters = try namedAdapters()
         var peft: (any PEFTModelProtocol)?
         for (name, folder) in adapters {

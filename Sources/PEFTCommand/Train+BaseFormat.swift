@@ -1,8 +1,6 @@
 import ArgumentParser
 import PEFTTraining
 
-extension FrozenWeightFormat: ExpressibleByArgument {}
-
 extension Train {
     /// The methods that train the base's own tensors, which a low-precision base stores frozen.
     static let methodsTrainingTheBase: Set<TrainingMethod> = [.full, .bitfit, .selective]

@@ -138,12 +138,14 @@ func require(_ condition: Bool, _ file: String, _ key: String, _ reason: @autocl
 extension CheckpointFolder {
     /// Writes a Hugging Face model folder: `config.json` and `model.safetensors`, each atomically.
     public static func write(
-        model: Module, configuration: some HuggingFaceConfiguration, to folder: URL
+        model: Module, configuration: some HuggingFaceConfiguration, to folder: URL,
+        bfloat16: Bool = false
     ) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try configurationJSON(configuration).write(
             to: folder.appendingPathComponent("config.json"), options: .atomic)
-        try model.saveParameters(to: folder.appendingPathComponent("model.safetensors"))
+        try model.saveParameters(
+            to: folder.appendingPathComponent("model.safetensors"), bfloat16: bfloat16)
     }
 
     /// `config.json` text in which every floating-point key keeps a decimal point (`1.0`, not `1`),
@@ -163,15 +165,25 @@ extension CheckpointFolder {
 }
 
 extension GPT2LMHeadModel {
-    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
-    public func save(to folder: URL) throws {
-        try CheckpointFolder.write(model: self, configuration: configuration, to: folder)
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load; weights
+    /// in F32, or BF16 when `bfloat16` is set.
+    public func save(to folder: URL, bfloat16: Bool) throws {
+        try CheckpointFolder.write(
+            model: self, configuration: configuration, to: folder, bfloat16: bfloat16)
     }
+
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
+    public func save(to folder: URL) throws { try save(to: folder, bfloat16: false) }
 }
 
 extension T5ForConditionalGeneration {
-    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
-    public func save(to folder: URL) throws {
-        try CheckpointFolder.write(model: self, configuration: configuration, to: folder)
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load; weights
+    /// in F32, or BF16 when `bfloat16` is set.
+    public func save(to folder: URL, bfloat16: Bool) throws {
+        try CheckpointFolder.write(
+            model: self, configuration: configuration, to: folder, bfloat16: bfloat16)
     }
+
+    /// Saves this model as a Hugging Face folder that `transformers` and this library load.
+    public func save(to folder: URL) throws { try save(to: folder, bfloat16: false) }
 }

@@ -66,11 +66,14 @@ public enum LoadedModel {
     }
 
     /// Saves the model as a Hugging Face folder.
-    public func save(to folder: URL) throws {
+    public func save(to folder: URL) throws { try save(to: folder, bfloat16: false) }
+
+    /// Saves the model as a Hugging Face folder, its weights in F32 or (`bfloat16`) BF16.
+    public func save(to folder: URL, bfloat16: Bool) throws {
         switch self {
-        case .gpt2(let model): try model.save(to: folder)
-        case .t5(let model): try model.save(to: folder)
-        case .llama(let model): try model.save(to: folder)
+        case .gpt2(let model): try model.save(to: folder, bfloat16: bfloat16)
+        case .t5(let model): try model.save(to: folder, bfloat16: bfloat16)
+        case .llama(let model): try model.save(to: folder, bfloat16: bfloat16)
         }
     }
 

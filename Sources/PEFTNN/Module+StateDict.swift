@@ -66,9 +66,24 @@ extension Module {
         to url: URL, metadata: [String: String] = ["format": "pt"],
         where filter: (String) -> Bool = { _ in true }
     ) throws {
+        try saveParameters(to: url, bfloat16: false, metadata: metadata, where: filter)
+    }
+
+    /// Writes every parameter (or those whose path passes `filter`) to a safetensors file, atomically,
+    /// as F32, or as BF16 (rounded to nearest even) when `bfloat16` is set.
+    public func saveParameters(
+        to url: URL, bfloat16: Bool, metadata: [String: String] = ["format": "pt"],
+        where filter: (String) -> Bool = { _ in true }
+    ) throws {
         var writer = SafeTensorsWriter(metadata: metadata)
         for (path, parameter) in namedParameters() where filter(path) {
-            try writer.add(path, shape: parameter.shape, values: parameter.value.scalars)
+            let values = parameter.value.scalars
+            if bfloat16 {
+                try writer.add(
+                    path, shape: parameter.shape, bfloat16Bits: values.map(BFloat16Bits.rounding))
+            } else {
+                try writer.add(path, shape: parameter.shape, values: values)
+            }
         }
         try writer.write(to: url)
     }

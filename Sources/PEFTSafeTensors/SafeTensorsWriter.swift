@@ -31,11 +31,13 @@ public struct SafeTensorsWriter: Sendable {
     /// The elements of one tensor, in the dtype they are written as.
     private enum StoredValues: Sendable {
         case float32([Float])
+        case bfloat16([UInt16])
         case int64([Int64])
 
         var dtype: SafeTensorsDType {
             switch self {
             case .float32: .float32
+            case .bfloat16: .bfloat16
             case .int64: .int64
             }
         }
@@ -43,6 +45,7 @@ public struct SafeTensorsWriter: Sendable {
         var count: Int {
             switch self {
             case .float32(let values): values.count
+            case .bfloat16(let values): values.count
             case .int64(let values): values.count
             }
         }
@@ -66,6 +69,13 @@ public struct SafeTensorsWriter: Sendable {
     ///   is negative, or the shape's element count differs from `values.count`.
     public mutating func add(_ name: String, shape: [Int], values: [Float]) throws {
         try insert(name, shape: shape, values: .float32(values))
+    }
+
+    /// Adds a tensor of `shape` stored as BF16 from its bit patterns (the top halves of Float32s).
+    ///
+    /// - Throws: ``SafeTensorsError`` for the same reasons as the `[Float]` variant.
+    public mutating func add(_ name: String, shape: [Int], bfloat16Bits values: [UInt16]) throws {
+        try insert(name, shape: shape, values: .bfloat16(values))
     }
 
     /// Adds a tensor of `shape` whose row-major `values` are stored exactly as I64, such as the
@@ -143,6 +153,13 @@ public struct SafeTensorsWriter: Sendable {
                     try values.withUnsafeBytes { try body($0) }
                 #else
                     let bits = values.map { $0.bitPattern.littleEndian }
+                    try bits.withUnsafeBytes { try body($0) }
+                #endif
+            case .bfloat16(let values):
+                #if _endian(little)
+                    try values.withUnsafeBytes { try body($0) }
+                #else
+                    let bits = values.map(\.littleEndian)
                     try bits.withUnsafeBytes { try body($0) }
                 #endif
             case .int64(let values):

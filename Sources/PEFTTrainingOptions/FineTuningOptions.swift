@@ -74,6 +74,23 @@ public struct FineTuningOptions: ParsableArguments {
     @Flag(help: "A handful of steps everywhere, on a tiny base: a check that finishes in seconds.")
     public var smoke = false
 
+    /// How the frozen base's weight matrices are stored while the method trains.
+    @Option(
+        name: .customLong("base-dtype"),
+        help:
+            "How the frozen base's weight matrices are stored: fp32, bf16, int8 or nf4 (QLoRA). Not with full, bitfit or selective, which train the base itself."
+    )
+    public var baseFormat: FrozenWeightFormat = .fp32
+
+    /// Refuses a low-precision base under a method that trains the base's own tensors.
+    public func validate() throws {
+        if baseFormat != .fp32 && [.full, .bitfit, .selective].contains(method) {
+            throw ValidationError(
+                "--base-dtype \(baseFormat.rawValue): --method \(method.rawValue) trains the base's own weights, which a low-precision base keeps frozen"
+            )
+        }
+    }
+
     /// Options with their defaults.
     public init() {}
 
@@ -113,3 +130,6 @@ public struct FineTuningOptions: ParsableArguments {
         ".peft-cache/\(name)\(smoke ? "-smoke" : "")"
     }
 }
+
+/// `--base-dtype fp32|bf16|int8|nf4`.
+extension FrozenWeightFormat: ExpressibleByArgument {}

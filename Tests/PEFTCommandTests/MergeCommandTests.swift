@@ -1,6 +1,7 @@
 import Foundation
 import PEFTModels
 import PEFTSafeTensors
+import PEFTTensor
 import PEFTTestSupport
 import Testing
 
@@ -70,5 +71,55 @@ struct MergeCommandTests {
             #expect(run.status != 0)
             #expect(run.standardError.contains(message), "\(arguments): \(run.standardError)")
         }
+    }
+
+    @Test("--dtype bf16 writes BF16 weights; --base-dtype nf4 merges into the dequantised base")
+    func lowPrecisionMerges() throws {
+        let parity = try ParityFixture("merge-gpt2")
+        let base = ParityFixture.folder("gpt2-tiny").path
+        let adapter = ParityFixture.folder("merge-gpt2").appendingPathComponent("a").path
+        let root = try temporaryFolder()
+        func merge(_ extra: [String], into name: String) throws -> (String, PEFTProcess) {
+            let out = root.appendingPathComponent(name).path
+            let run = try PEFTProcess(
+                ["merge", "--model", base, "--adapter", adapter, "--out", out] + extra)
+            #expect(run.status == 0, "\(extra): \(run.standardError)")
+            return (out, run)
+        }
+        let (full, _) = try merge([], into: "fp32")
+        let (half, _) = try merge(["--dtype", "bf16"], into: "bf16")
+        let weights = try SafeTensorsFile(
+            contentsOf: URL(fileURLWithPath: half).appendingPathComponent("model.safetensors"))
+        let name = "transformer.h.0.attn.c_attn.weight"
+        #expect(weights.info(name)?.dtype == .bfloat16)
+        // Each BF16 value is the fp32 merge's value rounded to nearest even.
+        let reference = try SafeTensorsFile(
+            contentsOf: URL(fileURLWithPath: full).appendingPathComponent("model.safetensors"))
+        #expect(
+            try weights.floats(name)
+                == (try reference.floats(name)).map {
+                    BFloat16Bits.float(BFloat16Bits.rounding($0))
+                })
+        // A QLoRA-style adapter merges into the NF4 values it was trained over.
+        let (quantized, run) = try merge(["--base-dtype", "nf4"], into: "nf4")
+        #expect(run.standardError.contains("warning: merging into a nf4 base"))
+        let unmerged = try PEFTProcess(
+            [
+                "forward", "--model", base, "--base-dtype", "nf4", "--adapter", adapter,
+                "--input-ids", parity.cases[0].inputIDs[0].map(String.init).joined(separator: ","),
+            ])
+        #expect(unmerged.status == 0, "\(unmerged.standardError)")
+        let object = try JSONSerialization.jsonObject(with: Data(unmerged.standardOutput.utf8))
+        let expected = ((object as! [String: Any])["logits"] as! [[NSNumber]]).flatMap {
+            $0.map(\.floatValue)
+        }
+        expectClose(try forwardLogits(model: quantized, parity.cases[0]), expected, tolerance: 1e-4)
+        let refused = try PEFTProcess(
+            [
+                "merge", "--model", base, "--adapter", adapter, "--dtype", "nf4", "--out",
+                root.appendingPathComponent("refused").path,
+            ])
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("--dtype nf4"), "\(refused.standardError)")
     }
 }

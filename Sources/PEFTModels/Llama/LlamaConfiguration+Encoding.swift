@@ -64,8 +64,12 @@ extension LlamaConfiguration: HuggingFaceConfiguration {
 
 extension LlamaForCausalLM {
     /// Saves this model as a Hugging Face folder that `transformers` and this library load; a tied head
-    /// is saved once, as `model.embed_tokens.weight`.
-    public func save(to folder: URL) throws {
-        try CheckpointFolder.write(model: self, configuration: configuration, to: folder)
+    /// is saved once, as `model.embed_tokens.weight`. Weights in F32, or BF16 when `bfloat16` is set.
+    public func save(to folder: URL, bfloat16: Bool) throws {
+        try CheckpointFolder.write(
+            model: self, configuration: configuration, to: folder, bfloat16: bfloat16)
     }
+
+    /// Saves this model in F32 as a Hugging Face folder; see ``save(to:bfloat16:)``.
+    public func save(to folder: URL) throws { try save(to: folder, bfloat16: false) }
 }
