@@ -15,6 +15,16 @@ public protocol CausalLanguageModel: AnyObject {
     var endOfSequenceTokenID: Int? { get }
     /// Every token id that ends a generation (`eos_token_id` may list several).
     var endOfSequenceTokenIDs: Set<Int> { get }
+    /// The next-token loss of ``causalLanguageModelingLoss(logits:labels:)`` for `inputs`; a model
+    /// whose head allows it computes the loss without materialising the `[B, T, V]` logits.
+    func languageModelingLoss(_ inputs: DecoderInputs, labels: [[Int]]) -> Tensor
+}
+
+extension CausalLanguageModel {
+    /// The loss of the full logits.
+    public func languageModelingLoss(_ inputs: DecoderInputs, labels: [[Int]]) -> Tensor {
+        causalLanguageModelingLoss(logits: logits(inputs), labels: labels)
+    }
 }
 
 /// An encoder-decoder language model that generation can drive: T5, or a PEFT-wrapped one.

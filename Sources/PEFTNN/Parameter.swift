@@ -40,6 +40,11 @@ public final class Parameter: @unchecked Sendable {
     /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
 
+    /// This matrix as an output head's weight, as it is stored.
+    public var outputHeadWeight: OutputHeadWeight {
+        lowPrecision.map { .lowPrecision($0) } ?? .dense(value)
+    }
+
     /// The bytes the stored value occupies: 4 a value in Float32, less in a low-precision format.
     public var byteCount: Int { lowPrecision?.byteCount ?? count * 4 }
 

@@ -262,10 +262,9 @@ public struct PreparedModel {
         if let decoder = causal {
             let batch = CausalLanguageModelingBatch(
                 examples: examples, tokenizer: tokenizer, maximumLength: maximumLength)
-            let logits = decoder.logits(batch.decoderInputs)
             return (
-                causalLanguageModelingLoss(logits: logits, labels: batch.labels), batch.tokenCount,
-                batch.labelCount
+                decoder.languageModelingLoss(batch.decoderInputs, labels: batch.labels),
+                batch.tokenCount, batch.labelCount
             )
         }
         guard let model = seq2Seq else {

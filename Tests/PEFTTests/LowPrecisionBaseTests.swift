@@ -180,3 +180,31 @@ struct GradientCheckpointingReachTests {
         #expect(loaded.model.useGradientCheckpointing() == 0)
     }
 }
+
+@Suite("The language-modelling loss without the full logits")
+struct BlockedHeadLossTests {
+    @Test(
+        "GPT-2 and Llama: the blocked loss and LoRA gradients equal those of the full logits",
+        arguments: [FrozenWeightFormat.fp32, .nf4])
+    func equalsFullLogits(format: FrozenWeightFormat) throws {
+        func check<Base: Module & CausalLanguageModel>(_ make: () -> Base) throws {
+            func run(blocked: Bool) throws -> (Float, [[Float]]) {
+                let base = withFrozenWeights(format) { make() }
+                try base.applyLoRA(rank: 2) { $0.initialization = .gaussian }
+                let loss =
+                    blocked
+                    ? base.languageModelingLoss(tokens, labels: tokens.tokenIDs)
+                    : causalLanguageModelingLoss(
+                        logits: base.logits(tokens), labels: tokens.tokenIDs)
+                loss.backward()
+                return (loss.scalar, base.trainableParameters.map { $0.gradient!.scalars })
+            }
+            let (blockedLoss, blocked) = try run(blocked: true)
+            let (fullLoss, full) = try run(blocked: false)
+            #expect(abs(blockedLoss - fullLoss) < 1e-5)
+            for (a, b) in zip(blocked, full) { expectClose(a, b, tolerance: 1e-5) }
+        }
+        try check { compressibleGPT2() }
+        try check { compressibleLlama() }
+    }
+}

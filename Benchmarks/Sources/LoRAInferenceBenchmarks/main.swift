@@ -3,6 +3,9 @@
 // the unmerged adapter is one fused node per wrapped layer, and this measures what it costs.
 //
 //     swift run -c release --package-path Benchmarks LoRAInferenceBenchmarks [new-tokens] [repetitions]
+//
+// BASE_DTYPE=bf16|int8|nf4 stores the base's weight matrices in that format (no merged variant then:
+// a merge would round the base again).
 import Foundation
 import PEFT
 
@@ -13,7 +16,12 @@ let promptLength = 32
 
 let configuration = GPT2Configuration()  // 12 layers, 768 wide, 12 heads, vocabulary 50257
 print("Building a GPT-2-small-shaped model with random weights …")
-let model = GPT2LMHeadModel(configuration: configuration, seed: 1)
+let baseFormat =
+    FrozenWeightFormat(rawValue: ProcessInfo.processInfo.environment["BASE_DTYPE"] ?? "fp32")
+    ?? .fp32
+let model = withFrozenWeights(baseFormat) { GPT2LMHeadModel(configuration: configuration, seed: 1) }
+let weightBytes = model.parameters.reduce(0) { $0 + $1.byteCount }
+print("Base weights stored as \(baseFormat.rawValue): \(weightBytes / 1_000_000) MB")
 model.eval()
 let prompt = (0..<promptLength).map { ($0 * 7919) % configuration.vocabularySize }
 var options = GenerationOptions(maximumNewTokens: newTokens)
@@ -41,9 +49,12 @@ print(
 for round in 0...repetitions {
     let base = try peft.withAdaptersDisabled { try generationRate() }
     let unmerged = try generationRate()
-    try peft.merge()
-    let merged = try generationRate()
-    try peft.unmerge()
+    var merged = Double.nan
+    if baseFormat == .fp32 {
+        try peft.merge()
+        merged = try generationRate()
+        try peft.unmerge()
+    }
     guard round > 0 else { continue }  // the first round warms up
     rates["base"]!.append(base)
     rates["unmerged"]!.append(unmerged)

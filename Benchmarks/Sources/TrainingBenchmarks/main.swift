@@ -4,7 +4,9 @@
 //
 //     swift run -c release --package-path Benchmarks TrainingBenchmarks <shape> <method> [steps] [warm-up]
 //
-// shape: gpt2-tiny | gpt2-small | t5-small | llama-small; method: lora | full.
+// shape: gpt2-tiny | gpt2-small | t5-small | llama-small; method: lora | full. BASE_DTYPE=bf16|int8|nf4
+// in the environment stores the frozen base's weight matrices in that format (LoRA only);
+// GRADIENT_CHECKPOINTING=1 recomputes each decoder block's activations in backward.
 import Foundation
 import PEFT
 
@@ -30,43 +32,56 @@ func randomTokens(vocabulary: Int, using generator: inout RandomGenerator) -> [[
         (0..<shape.sequenceLength).map { _ in Int(generator.next() % UInt64(vocabulary)) }
     }
 }
-let model: Module
-let loss: (Int) -> Tensor
-switch shape {
-case .gpt2Tiny, .gpt2Small:
-    let gpt2 = GPT2LMHeadModel(configuration: shape.gpt2Configuration, seed: 1)
-    let batches = (0..<warmUpSteps + timedSteps).map { _ in
-        randomTokens(vocabulary: gpt2.configuration.vocabularySize, using: &generator)
-    }
-    model = gpt2
-    loss = { step in causalLanguageModelingLoss(logits: gpt2(batches[step]), labels: batches[step])
-    }
-case .llamaSmall:
-    let llama = LlamaForCausalLM(configuration: shape.llamaConfiguration, seed: 1)
-    let batches = (0..<warmUpSteps + timedSteps).map { _ in
-        randomTokens(vocabulary: llama.configuration.vocabularySize, using: &generator)
-    }
-    model = llama
-    loss = { step in
-        causalLanguageModelingLoss(logits: llama(batches[step]), labels: batches[step])
-    }
-case .t5Small:
-    let t5 = T5ForConditionalGeneration(configuration: shape.t5Configuration, seed: 1)
-    let vocabulary = t5.configuration.vocabularySize
-    let batches = (0..<warmUpSteps + timedSteps).map { _ in
-        (
-            inputs: randomTokens(vocabulary: vocabulary, using: &generator),
-            decoderInputs: randomTokens(vocabulary: vocabulary, using: &generator),
-            labels: randomTokens(vocabulary: vocabulary, using: &generator)
+let environment = ProcessInfo.processInfo.environment
+let baseFormat = FrozenWeightFormat(rawValue: environment["BASE_DTYPE"] ?? "fp32") ?? .fp32
+precondition(baseFormat == .fp32 || method == .lora, "BASE_DTYPE needs the lora method")
+let (model, loss) = withFrozenWeights(baseFormat) { () -> (Module, (Int) -> Tensor) in
+    switch shape {
+    case .gpt2Tiny, .gpt2Small:
+        let gpt2 = GPT2LMHeadModel(configuration: shape.gpt2Configuration, seed: 1)
+        let batches = (0..<warmUpSteps + timedSteps).map { _ in
+            randomTokens(vocabulary: gpt2.configuration.vocabularySize, using: &generator)
+        }
+        return (
+            gpt2,
+            { step in
+                gpt2.languageModelingLoss(
+                    DecoderInputs(tokenIDs: batches[step]), labels: batches[step])
+            }
+        )
+    case .llamaSmall:
+        let llama = LlamaForCausalLM(configuration: shape.llamaConfiguration, seed: 1)
+        let batches = (0..<warmUpSteps + timedSteps).map { _ in
+            randomTokens(vocabulary: llama.configuration.vocabularySize, using: &generator)
+        }
+        return (
+            llama,
+            { step in
+                llama.languageModelingLoss(
+                    DecoderInputs(tokenIDs: batches[step]), labels: batches[step])
+            }
+        )
+    case .t5Small:
+        let t5 = T5ForConditionalGeneration(configuration: shape.t5Configuration, seed: 1)
+        let vocabulary = t5.configuration.vocabularySize
+        let batches = (0..<warmUpSteps + timedSteps).map { _ in
+            (
+                inputs: randomTokens(vocabulary: vocabulary, using: &generator),
+                decoderInputs: randomTokens(vocabulary: vocabulary, using: &generator),
+                labels: randomTokens(vocabulary: vocabulary, using: &generator)
+            )
+        }
+        return (
+            t5,
+            { step in
+                let batch = batches[step]
+                let logits = t5(inputIDs: batch.inputs, decoderInputIDs: batch.decoderInputs)
+                return crossEntropy(logits: logits, targets: batch.labels.flatMap { $0 })
+            }
         )
     }
-    model = t5
-    loss = { step in
-        let batch = batches[step]
-        let logits = t5(inputIDs: batch.inputs, decoderInputIDs: batch.decoderInputs)
-        return crossEntropy(logits: logits, targets: batch.labels.flatMap { $0 })
-    }
 }
+if environment["GRADIENT_CHECKPOINTING"] != nil { model.useGradientCheckpointing() }
 if method == .lora {
     try model.applyLoRA(rank: 8, alpha: 16, targets: .suffixes(shape.loraTargets))
 }
@@ -99,6 +114,7 @@ for step in 0..<warmUpSteps + timedSteps {
     traceMemory(step, "backward")
     optimizer.step()
     optimizer.zeroGradients()
+    TensorMemoryPool.trim()
     let end = ContinuousClock.now
     traceMemory(step, "optimizer")
     lastLoss = value.scalar
@@ -119,6 +135,8 @@ var line = JSONLine()
 line.add("side", "swift")
 line.add("shape", shape.rawValue)
 line.add("method", method.rawValue)
+line.add("base_dtype", baseFormat.rawValue)
+line.add("gradient_checkpointing", environment["GRADIENT_CHECKPOINTING"] != nil ? 1 : 0)
 line.add("batch", shape.batchSize)
 line.add("sequence_length", shape.sequenceLength)
 line.add("tokens_per_step", shape.tokensPerStep)

@@ -24,6 +24,8 @@ public final class LoRAEmbedding: Module, EmbeddingLayer, AdapterSetLayer {
     /// The base table's tied-head logits: LoRA on an embedding does not reach a tied head, as in
     /// Hugging Face PEFT.
     public func tiedHeadLogits(_ hidden: Tensor) -> Tensor { base.tiedHeadLogits(hidden) }
+    /// The base table's, as the tied head uses it.
+    public var tiedHeadWeight: OutputHeadWeight? { base.tiedHeadWeight }
     /// V.
     public var count: Int { base.count }
     /// C.

@@ -42,6 +42,15 @@ extension PEFTModel {
 }
 
 extension PEFTModel: CausalLanguageModel where Base: CausalLanguageModel {
+    /// The base's own loss (blocked over the head where the base allows it) when no virtual tokens
+    /// or prefixes come in front; otherwise the loss of ``logits(_:)``.
+    public func languageModelingLoss(_ inputs: DecoderInputs, labels: [[Int]]) -> Tensor {
+        guard activePromptEncoder == nil else {
+            return causalLanguageModelingLoss(logits: logits(inputs), labels: labels)
+        }
+        return base.languageModelingLoss(inputs, labels: labels)
+    }
+
     /// Logits `[B, T, V]` for the real input positions, with the active adapter's virtual tokens or
     /// prefixes in place; the virtual positions' logits are left out.
     public func logits(_ inputs: DecoderInputs) -> Tensor {

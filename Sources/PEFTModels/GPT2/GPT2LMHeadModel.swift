@@ -77,6 +77,16 @@ public final class GPT2LMHeadModel: Module {
         }
     }
 
+    /// The next-token loss computed a block of rows at a time from the final hidden states and the
+    /// tied table, so the `[B, T, V]` logits never exist
+    /// (``causalLanguageModelingLoss(hidden:head:labels:)``).
+    public func languageModelingLoss(_ inputs: DecoderInputs, labels: [[Int]]) -> Tensor {
+        guard let head = transformer.tokenEmbedding.tiedHeadWeight else {
+            return causalLanguageModelingLoss(logits: self(inputs), labels: labels)
+        }
+        return causalLanguageModelingLoss(hidden: transformer(inputs), head: head, labels: labels)
+    }
+
     /// Logits `[B, T, V]` for every input position.
     public func callAsFunction(_ inputs: DecoderInputs) -> Tensor {
         let hidden = transformer(inputs)

@@ -87,6 +87,16 @@ public final class LlamaForCausalLM: Module {
         }
     }
 
+    /// The next-token loss computed a block of rows at a time from the final hidden states, so the
+    /// `[B, T, V]` logits never exist (``causalLanguageModelingLoss(hidden:head:labels:)``).
+    public func languageModelingLoss(_ inputs: DecoderInputs, labels: [[Int]]) -> Tensor {
+        guard let head = outputHead?.$weight.outputHeadWeight ?? model.tokenEmbedding.tiedHeadWeight
+        else {
+            return causalLanguageModelingLoss(logits: self(inputs), labels: labels)
+        }
+        return causalLanguageModelingLoss(hidden: model(inputs), head: head, labels: labels)
+    }
+
     /// Logits `[B, T, V]` for every input position.
     public func callAsFunction(_ inputs: DecoderInputs) -> Tensor {
         let hidden = model(inputs)

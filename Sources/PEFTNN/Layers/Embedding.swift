@@ -12,11 +12,16 @@ public protocol EmbeddingLayer: Module {
     func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor
     /// The logits `hidden · Wᵀ` of an output head tied to this table: `[..., C]` to `[..., V]`.
     func tiedHeadLogits(_ hidden: Tensor) -> Tensor
+    /// The matrix a tied head multiplies by, for a loss computed a block at a time; `nil` where the
+    /// head is not one fixed matrix.
+    var tiedHeadWeight: OutputHeadWeight? { get }
 }
 
 extension EmbeddingLayer {
     /// The logits `hidden · Wᵀ` of an output head tied to ``weight``.
     public func tiedHeadLogits(_ hidden: Tensor) -> Tensor { linear(hidden, weight: weight) }
+    /// None: the loss goes through ``tiedHeadLogits(_:)``.
+    public var tiedHeadWeight: OutputHeadWeight? { nil }
 }
 
 /// A lookup table of `[V, C]` vectors indexed by token id.
@@ -54,6 +59,9 @@ public final class Embedding: Module, EmbeddingLayer {
         }
         return gatherRows(weight, indices: ids, indexShape: shape)
     }
+
+    /// The stored table, as a tied head's weight.
+    public var tiedHeadWeight: OutputHeadWeight? { $weight.outputHeadWeight }
 
     /// The logits `hidden · Wᵀ` of an output head tied to this table, from the stored table.
     public func tiedHeadLogits(_ hidden: Tensor) -> Tensor {
