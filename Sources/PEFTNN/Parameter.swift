@@ -42,7 +42,8 @@ public final class Parameter: @unchecked Sendable {
 
     /// This matrix as an output head's weight, as it is stored.
     public var outputHeadWeight: OutputHeadWeight {
-        lowPrecision.map { .lowPrecision($0) } ?? .dense(value)
+        if let lowPrecision { return .lowPrecision(lowPrecision) }
+        return .dense(value)
     }
 
     /// The bytes the stored value occupies: 4 a value in Float32, less in a low-precision format.

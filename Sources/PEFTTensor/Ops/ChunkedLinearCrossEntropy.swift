@@ -1,9 +1,20 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The weight of an output head `[V, C]` as a fused head + loss reads it.
 public enum OutputHeadWeight {
     /// A Float32 matrix, frozen or trainable.
     case dense(Tensor)
     /// A frozen low-precision matrix.
     case lowPrecision(LowPrecisionMatrix)
+
+    var isLowPrecision: Bool {
+        if case .lowPrecision = self { return true }
+        return false
+    }
 
     var shape: [Int] {
         switch self {
@@ -12,33 +23,29 @@ public enum OutputHeadWeight {
         }
     }
 
-    /// `x · Wᵀ`: logits `[rows, V]`, recorded for no gradient.
-    func logits(_ x: Tensor) -> Tensor {
+    /// Rows `range` of the matrix in Float32: the stored rows of a dense weight, or a low-precision
+    /// one's dequantised into `scratch`.
+    func rows(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         switch self {
-        case .dense(let tensor): linear(x, weight: tensor.detached())
-        case .lowPrecision(let matrix): linear(x, lowPrecisionWeight: matrix)
-        }
-    }
-
-    /// `d · W`: the hidden-state gradient `[rows, C]` of logit gradients `d`.
-    func inputGradient(_ d: Tensor) -> Tensor {
-        switch self {
-        case .dense(let tensor): linear(d, weight: tensor.detached(), layout: .inputsByOutputs)
+        case .dense(let tensor): return UnsafePointer(tensor.storage.pointer + range.lowerBound * shape[1])
         case .lowPrecision(let matrix):
-            linear(d, lowPrecisionWeight: matrix, layout: .inputsByOutputs)
+            dequantizeInParallel(matrix, rows: range, into: scratch)
+            return UnsafePointer(scratch)
         }
     }
 }
 
-/// ``crossEntropy(logits:targets:)`` of the logits `hidden · Wᵀ`, computed a block of rows at a time so
-/// that the `[rows, V]` logits and their gradient never exist at once.
+/// ``crossEntropy(logits:targets:)`` of the logits `hidden · Wᵀ`, computed a block of the vocabulary at a
+/// time so that the `[rows, V]` logits and their gradient never exist at once.
 ///
-/// `hidden` is `[..., C]` with one target per row (``ignoredTarget`` skips a row). Forward keeps only
-/// each row's log-sum-exp; backward computes each block's logits again, turns them into
-/// `(softmax − onehot) / n` in place and multiplies back: the input gradient always, the weight's
-/// gradient only for a trainable dense weight. With a GPT-2 vocabulary and 512 tokens this keeps 16 MiB
-/// of logits alive instead of 103 MB, plus as much again for their gradient, at the price of computing
-/// the head's logits twice.
+/// `hidden` is `[..., C]` with one target per row (``ignoredTarget`` skips a row). Forward runs over
+/// panels of the head's rows (at most `blockElements` logits at once), keeping a running maximum and
+/// sum per row as an online softmax does; it saves only each row's log-sum-exp. Backward computes each
+/// panel's logits again, turns them into `(softmax − onehot) / n` and multiplies back: the input
+/// gradient always, the panel's weight gradient only for a trainable dense weight. A low-precision head
+/// is dequantised once a pass, as an unblocked product would. With a GPT-2 vocabulary and 512 tokens
+/// this keeps 16 MiB of logits alive instead of 103 MB, plus as much again for their gradient, for one
+/// more head product in backward.
 public func linearCrossEntropy(
     _ hidden: Tensor, weight: OutputHeadWeight, targets: [Int],
     blockElements: Int = 1 << 22
@@ -50,28 +57,57 @@ public func linearCrossEntropy(
     let rows = hidden.count / max(width, 1)
     precondition(
         targets.count == rows, "linearCrossEntropy: \(targets.count) targets for \(rows) rows")
-    let blockRows = max(1, blockElements / max(classes, 1))
-    let flat = hidden.detached().reshaped(to: [rows, width])
-    let kept = targets.count { $0 != ignoredTarget }
-    /// Block `first..<first + count`: its logits and targets, and how many of its rows count.
-    func block(_ first: Int, _ count: Int) -> (
-        input: Tensor, logits: Tensor, targets: [Int], kept: Int
-    ) {
-        let input = flat.narrowed(alongAxis: 0, start: first, length: count)
-        let blockTargets = Array(targets[first..<first + count])
-        return (
-            input, withoutGradients { weight.logits(input) }, blockTargets,
-            blockTargets.count { $0 != ignoredTarget }
-        )
+    for target in targets where target != ignoredTarget {
+        precondition(
+            target >= 0 && target < classes,
+            "linearCrossEntropy: target \(target) out of range 0..<\(classes)")
     }
-    // Each block's mean, weighted back to a sum, summed in block order in Double.
+    let panelSize = max(1, min(classes, blockElements / max(rows, 1)))
+    let kept = targets.count { $0 != ignoredTarget }
+    let input = hidden.detached()
+    // Per row: the running maximum, the sum of e^(x − maximum), and the target's logit.
+    var maxima = [Float](repeating: -.infinity, count: rows)
+    var sums = [Float](repeating: 0, count: rows)
+    var targetLogits = [Float](repeating: 0, count: rows)
+    let logits = TensorStorage(count: rows * panelSize)
+    let scratch = TensorStorage(count: weight.isLowPrecision ? panelSize * width : 0)
+    for first in stride(from: 0, to: classes, by: panelSize) {
+        let count = min(panelSize, classes - first)
+        let panel = weight.rows(first..<first + count, scratch: scratch.pointer)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: rows, n: count, k: width,
+            a: input.storage.pointer, lda: width, b: panel, ldb: width, c: logits.pointer, ldc: count)
+        maxima.withUnsafeMutableBufferPointer { maxima in
+            sums.withUnsafeMutableBufferPointer { sums in
+                targetLogits.withUnsafeMutableBufferPointer { targetLogits in
+                    ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: 8, elementsPerRow: count) {
+                        _, block in
+                        for row in block where targets[row] != ignoredTarget {
+                            let values = UnsafePointer(logits.pointer + row * count)
+                            let newMaximum = max(maxima[row], vectorMaximum(values, count: count))
+                            var total = FloatVector()
+                            forEachVector(count: count) { offset, lanes in
+                                total += vectorExp(
+                                    load(values, offset, lanes: lanes, padding: -.infinity)
+                                        - newMaximum)
+                            }
+                            sums[row] = sums[row] * expf(maxima[row] - newMaximum) + total.sum()
+                            maxima[row] = newMaximum
+                            let target = targets[row]
+                            if target >= first && target < first + count {
+                                targetLogits[row] = values[target - first]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let logSumExps = (0..<rows).map { maxima[$0] + logf(sums[$0]) }
+    // Summed in row order and in Double, so the loss does not depend on the thread count.
     var total: Double = 0
-    for first in stride(from: 0, to: rows, by: blockRows) {
-        let part = block(first, min(blockRows, rows - first))
-        guard part.kept > 0 else { continue }
-        total +=
-            Double(crossEntropy(logits: part.logits, targets: part.targets).scalar)
-            * Double(part.kept)
+    for row in 0..<rows where targets[row] != ignoredTarget {
+        total += Double(logSumExps[row] - targetLogits[row])
     }
     let loss = Tensor(kept == 0 ? 0 : Float(total / Double(kept)))
     var inputs: [Tensor?] = [hidden]
@@ -81,31 +117,49 @@ public func linearCrossEntropy(
         trainsWeight = tensor.requiresGradient
     }
     return .result(loss, of: inputs) { gradient in
-        var hiddenGradient = Tensor.zeros([rows, width])
+        let scale = kept == 0 ? 0 : gradient.scalar / Float(kept)
+        let hiddenGradient = Tensor.zeros(hidden.shape)
         let weightGradient: Tensor? = trainsWeight ? Tensor.zeros([classes, width]) : nil
-        for first in stride(from: 0, to: rows, by: blockRows) {
-            let count = min(blockRows, rows - first)
-            let part = block(first, count)
-            guard part.kept > 0 else { continue }
-            // (softmax − onehot) / n for the block, from cross-entropy's own backward.
-            let logits = part.logits.requiringGradient()
-            GradientMode.$recording.withValue(true) {
-                crossEntropy(logits: logits, targets: part.targets)
-            }.backward(Tensor(gradient.scalar * Float(part.kept) / Float(kept)))
-            let logitGradient = logits.gradient!
-            let blockGradient = weight.inputGradient(logitGradient)
-            (hiddenGradient.storage.pointer + first * width).update(
-                from: blockGradient.storage.pointer, count: count * width)
+        let logits = TensorStorage(count: rows * panelSize)
+        let scratch = TensorStorage(count: weight.isLowPrecision ? panelSize * width : 0)
+        for first in stride(from: 0, to: classes, by: panelSize) {
+            let count = min(panelSize, classes - first)
+            let panel = weight.rows(first..<first + count, scratch: scratch.pointer)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: rows, n: count, k: width,
+                a: input.storage.pointer, lda: width, b: panel, ldb: width, c: logits.pointer,
+                ldc: count)
+            // The logits become their gradient in place: (softmax − onehot) · scale.
+            ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: 8, elementsPerRow: count) {
+                _, block in
+                for row in block {
+                    let values = logits.pointer + row * count
+                    let target = targets[row]
+                    guard target != ignoredTarget else {
+                        values.initialize(repeating: 0, count: count)
+                        continue
+                    }
+                    let logSumExp = logSumExps[row]
+                    forEachVector(count: count) { offset, lanes in
+                        let x = load(UnsafePointer(values), offset, lanes: lanes, padding: 0)
+                        store(vectorExp(x - logSumExp) * scale, values, offset, lanes: lanes)
+                    }
+                    if target >= first && target < first + count { values[target - first] -= scale }
+                }
+            }
+            // dH += dlogits · W[panel]
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: rows, n: width, k: count,
+                a: logits.pointer, lda: count, b: panel, ldb: width, beta: 1,
+                c: hiddenGradient.storage.pointer, ldc: width)
             if let weightGradient {
-                // dW += dlogitsᵀ · h
+                // dW[panel] = dlogitsᵀ · H
                 BLAS.gemm(
-                    transposeA: true, transposeB: false, m: classes, n: width, k: count,
-                    a: logitGradient.storage.pointer, lda: classes, b: part.input.storage.pointer,
-                    ldb: width, beta: 1, c: weightGradient.storage.pointer, ldc: width)
+                    transposeA: true, transposeB: false, m: count, n: width, k: rows,
+                    a: logits.pointer, lda: count, b: input.storage.pointer, ldb: width,
+                    c: weightGradient.storage.pointer + first * width, ldc: width)
             }
         }
-        hiddenGradient = hiddenGradient.reshaped(to: hidden.shape)
-        return inputs.count == 2
-            ? [hiddenGradient, weightGradient] : [hiddenGradient]
+        return inputs.count == 2 ? [hiddenGradient, weightGradient] : [hiddenGradient]
     }
 }
