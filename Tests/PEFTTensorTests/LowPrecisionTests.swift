@@ -110,6 +110,11 @@ struct LowPrecisionTests {
         expectClose(
             linear(x, lowPrecisionWeight: stored, bias: bias, layout: layout),
             linear(x, weight: stored.dequantized(), bias: bias, layout: layout), tolerance: 1e-5)
+        // One row (decoding): NF4 takes the fused row-by-row product.
+        let token = randomTensor([1, 40], seed: 4)
+        expectClose(
+            linear(token, lowPrecisionWeight: stored, layout: layout),
+            linear(token, weight: stored.dequantized(), layout: layout), tolerance: 1e-5)
     }
 
     @Test(

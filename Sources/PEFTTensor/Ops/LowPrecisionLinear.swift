@@ -24,6 +24,15 @@ public func linear(
             for row in 0..<rows {
                 (y + row * outputs).update(from: bias.storage.pointer, count: outputs)
             }
+        } else {
+            y.initialize(repeating: 0, count: rows * outputs)
+        }
+        // Measured on GPT-2 small decoding: the fused product helps NF4 (12 → 18 tokens/s), whose
+        // dequantisation is dearest, and slows bf16, whose panels sgemm reads faster.
+        if rows <= fusedLowPrecisionRows && weight.format == .nf4 {
+            fusedProduct(
+                x.storage.pointer, rows: rows, weight: weight, byOutputs: byOutputs, into: y)
+            return
         }
         forEachPanel(of: weight) { panel, panelRows in
             let first = panelRows.lowerBound
@@ -128,5 +137,48 @@ public func gatherRows(
         for (position, index) in indices.enumerated() {
             table.dequantizeRows(index..<(index + 1), into: out + position * table.columns)
         }
+    }
+}
+
+/// Up to this many input rows (decoding), a product reads each weight row once, dequantised into a
+/// small buffer that stays in cache, instead of writing whole panels for sgemm: the weight's bytes are
+/// then most of the memory traffic, which is what a smaller format saves.
+let fusedLowPrecisionRows = 4
+
+/// `y += x · Wᵀ` (`byOutputs`) or `y += x · W` for at most ``fusedLowPrecisionRows`` rows of `x`, over
+/// fixed blocks of weight rows in parallel. With `W` as `[in, out]` each block adds into its own partial
+/// sum, and the partial sums are added in block order, so the result does not depend on the threads.
+func fusedProduct(
+    _ x: UnsafePointer<Float>, rows: Int, weight: LowPrecisionMatrix, byOutputs: Bool,
+    into y: UnsafeMutablePointer<Float>
+) {
+    let (rowCount, width) = (weight.rows, weight.columns)
+    let rowsPerBlock = max(1, (1 << 14) / max(width, 1))
+    let blocks = ParallelLoops.blockCount(rows: rowCount, rowsPerBlock: rowsPerBlock)
+    // byOutputs: y[r, o] += x[r, :] · W[o, :], each block owning its outputs.
+    // Otherwise: partial[b][r, :] += x[r, i] · W[i, :] over the block's input rows i.
+    let partials = byOutputs ? nil : TensorStorage(count: blocks * rows * width, repeating: 0)
+    ParallelLoops.forEachBlock(rows: rowCount, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
+        block, range in
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: range.count * width)
+        defer { buffer.deallocate() }
+        weight.dequantizeRows(range, into: buffer)
+        for (offset, weightRow) in range.enumerated() {
+            let values = UnsafePointer(buffer + offset * width)
+            for row in 0..<rows {
+                if byOutputs {
+                    y[row * rowCount + weightRow] += vectorDot(
+                        x + row * width, values, count: width)
+                } else {
+                    let scale = x[row * rowCount + weightRow]
+                    let target = partials!.pointer + (block * rows + row) * width
+                    for column in 0..<width { target[column] += scale * values[column] }
+                }
+            }
+        }
+    }
+    guard let partials else { return }
+    for block in 0..<blocks {
+        for index in 0..<rows * width { y[index] += partials.pointer[block * rows * width + index] }
     }
 }
