@@ -27,7 +27,8 @@ public enum OutputHeadWeight {
     /// one's dequantised into `scratch`.
     func rows(_ range: Range<Int>, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         switch self {
-        case .dense(let tensor): return UnsafePointer(tensor.storage.pointer + range.lowerBound * shape[1])
+        case .dense(let tensor):
+            return UnsafePointer(tensor.storage.pointer + range.lowerBound * shape[1])
         case .lowPrecision(let matrix):
             dequantizeInParallel(matrix, rows: range, into: scratch)
             return UnsafePointer(scratch)
@@ -69,14 +70,8 @@ public func linearCrossEntropy(
     var maxima = [Float](repeating: -.infinity, count: rows)
     var sums = [Float](repeating: 0, count: rows)
     var targetLogits = [Float](repeating: 0, count: rows)
-    let logits = TensorStorage(count: rows * panelSize)
-    let scratch = TensorStorage(count: weight.isLowPrecision ? panelSize * width : 0)
-    for first in stride(from: 0, to: classes, by: panelSize) {
-        let count = min(panelSize, classes - first)
-        let panel = weight.rows(first..<first + count, scratch: scratch.pointer)
-        BLAS.gemm(
-            transposeA: false, transposeB: true, m: rows, n: count, k: width,
-            a: input.storage.pointer, lda: width, b: panel, ldb: width, c: logits.pointer, ldc: count)
+    forEachLogitPanel(input, rows: rows, weight: weight, panelSize: panelSize) {
+        first, count, _, logits in
         maxima.withUnsafeMutableBufferPointer { maxima in
             sums.withUnsafeMutableBufferPointer { sums in
                 targetLogits.withUnsafeMutableBufferPointer { targetLogits in
@@ -120,15 +115,8 @@ public func linearCrossEntropy(
         let scale = kept == 0 ? 0 : gradient.scalar / Float(kept)
         let hiddenGradient = Tensor.zeros(hidden.shape)
         let weightGradient: Tensor? = trainsWeight ? Tensor.zeros([classes, width]) : nil
-        let logits = TensorStorage(count: rows * panelSize)
-        let scratch = TensorStorage(count: weight.isLowPrecision ? panelSize * width : 0)
-        for first in stride(from: 0, to: classes, by: panelSize) {
-            let count = min(panelSize, classes - first)
-            let panel = weight.rows(first..<first + count, scratch: scratch.pointer)
-            BLAS.gemm(
-                transposeA: false, transposeB: true, m: rows, n: count, k: width,
-                a: input.storage.pointer, lda: width, b: panel, ldb: width, c: logits.pointer,
-                ldc: count)
+        forEachLogitPanel(input, rows: rows, weight: weight, panelSize: panelSize) {
+            first, count, panel, logits in
             // The logits become their gradient in place: (softmax − onehot) · scale.
             ParallelLoops.forEachBlock(rows: rows, rowsPerBlock: 8, elementsPerRow: count) {
                 _, block in
@@ -161,5 +149,27 @@ public func linearCrossEntropy(
             }
         }
         return inputs.count == 2 ? [hiddenGradient, weightGradient] : [hiddenGradient]
+    }
+}
+
+/// Hands `body` each panel of `panelSize` vocabulary entries: its first entry, its size, the panel of the
+/// head in Float32 and the logits `input · panelᵀ` (`[rows, count]`, in a buffer reused across panels).
+private func forEachLogitPanel(
+    _ input: Tensor, rows: Int, weight: OutputHeadWeight, panelSize: Int,
+    _ body: (
+        _ first: Int, _ count: Int, _ panel: UnsafePointer<Float>, _ logits: TensorStorage
+    ) -> Void
+) {
+    let (classes, width) = (weight.shape[0], weight.shape[1])
+    let logits = TensorStorage(count: rows * panelSize)
+    let scratch = TensorStorage(count: weight.isLowPrecision ? panelSize * width : 0)
+    for first in stride(from: 0, to: classes, by: panelSize) {
+        let count = min(panelSize, classes - first)
+        let panel = weight.rows(first..<first + count, scratch: scratch.pointer)
+        BLAS.gemm(
+            transposeA: false, transposeB: true, m: rows, n: count, k: width,
+            a: input.storage.pointer, lda: width, b: panel, ldb: width, c: logits.pointer,
+            ldc: count)
+        body(first, count, panel, logits)
     }
 }
