@@ -155,22 +155,21 @@ public struct SafeTensorsWriter: Sendable {
                     let bits = values.map { $0.bitPattern.littleEndian }
                     try bits.withUnsafeBytes { try body($0) }
                 #endif
-            case .bfloat16(let values):
-                #if _endian(little)
-                    try values.withUnsafeBytes { try body($0) }
-                #else
-                    let bits = values.map(\.littleEndian)
-                    try bits.withUnsafeBytes { try body($0) }
-                #endif
-            case .int64(let values):
-                #if _endian(little)
-                    try values.withUnsafeBytes { try body($0) }
-                #else
-                    let bits = values.map(\.littleEndian)
-                    try bits.withUnsafeBytes { try body($0) }
-                #endif
+            case .bfloat16(let values): try Self.withLittleEndianBytes(of: values, body)
+            case .int64(let values): try Self.withLittleEndianBytes(of: values, body)
             }
         }
+    }
+
+    /// Calls `body` with the little-endian bytes of `values`, as safetensors stores integers.
+    private static func withLittleEndianBytes<Value: FixedWidthInteger>(
+        of values: [Value], _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        #if _endian(little)
+            try values.withUnsafeBytes { try body($0) }
+        #else
+            try values.map(\.littleEndian).withUnsafeBytes { try body($0) }
+        #endif
     }
 
     /// The complete file as bytes in memory.

@@ -54,15 +54,6 @@ public final class LowPrecisionMatrix: @unchecked Sendable {
         }
     }
 
-    /// Keeps bf16 bit patterns as they are (a bf16 checkpoint, read without upcasting).
-    public init(bf16Bits: [UInt16], rows: Int, columns: Int) {
-        precondition(
-            bf16Bits.count == rows * columns,
-            "LowPrecisionMatrix: \(bf16Bits.count) bf16 values are not [\(rows), \(columns)]")
-        (self.rows, self.columns, format, channelAxis) = (rows, columns, .bf16, 0)
-        storage = .bf16(bf16Bits)
-    }
-
     /// The bytes the values and their scales occupy.
     public var byteCount: Int {
         switch storage {

@@ -40,14 +40,14 @@ public func linear(
                 // y[:, panel] = x · panelᵀ: the panel is a block of output rows.
                 BLAS.gemm(
                     transposeA: false, transposeB: true, m: rows, n: panelRows.count, k: inputs,
-                    a: x.storage.pointer, lda: inputs, b: panel, ldb: inputs,
-                    beta: bias == nil ? 0 : 1, c: y + first, ldc: outputs)
+                    a: x.storage.pointer, lda: inputs, b: panel, ldb: inputs, beta: 1,
+                    c: y + first, ldc: outputs)
             } else {
                 // y += x[:, panel] · panel: the panel is a block of input rows.
                 BLAS.gemm(
                     transposeA: false, transposeB: false, m: rows, n: outputs, k: panelRows.count,
-                    a: x.storage.pointer + first, lda: inputs, b: panel, ldb: outputs,
-                    beta: bias == nil && first == 0 ? 0 : 1, c: y, ldc: outputs)
+                    a: x.storage.pointer + first, lda: inputs, b: panel, ldb: outputs, beta: 1,
+                    c: y, ldc: outputs)
             }
         }
     }
@@ -160,19 +160,21 @@ func fusedProduct(
     let partials = byOutputs ? nil : TensorStorage(count: blocks * rows * width, repeating: 0)
     ParallelLoops.forEachBlock(rows: rowCount, rowsPerBlock: rowsPerBlock, elementsPerRow: width) {
         block, range in
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: range.count * width)
-        defer { buffer.deallocate() }
-        weight.dequantizeRows(range, into: buffer)
-        for (offset, weightRow) in range.enumerated() {
-            let values = UnsafePointer(buffer + offset * width)
-            for row in 0..<rows {
-                if byOutputs {
-                    y[row * rowCount + weightRow] += vectorDot(
-                        x + row * width, values, count: width)
-                } else {
-                    let scale = x[row * rowCount + weightRow]
-                    let target = partials!.pointer + (block * rows + row) * width
-                    for column in 0..<width { target[column] += scale * values[column] }
+        // At most 2¹⁴ values (64 KiB) on the worker's stack: no heap allocation per block.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: range.count * width) { scratch in
+            let buffer = scratch.baseAddress!
+            weight.dequantizeRows(range, into: buffer)
+            for (offset, weightRow) in range.enumerated() {
+                let values = UnsafePointer(buffer + offset * width)
+                for row in 0..<rows {
+                    if byOutputs {
+                        y[row * rowCount + weightRow] += vectorDot(
+                            x + row * width, values, count: width)
+                    } else {
+                        let scale = x[row * rowCount + weightRow]
+                        let target = partials!.pointer + (block * rows + row) * width
+                        for column in 0..<width { target[column] += scale * values[column] }
+                    }
                 }
             }
         }
