@@ -110,6 +110,8 @@ final class StoragePool: Sendable {
     /// went out of use (a batch of another length makes tensors of other sizes), which would otherwise
     /// pile up to ``capacityBytes``.
     func trim() {
+        let region = OperationProfiler.enter(.allocation)
+        defer { region.end() }
         let (stale, staleSizes): ([Buffer], [(Int, Int)]) = state.withLock { state in
             var stale: [Buffer] = []
             var sizes: [(Int, Int)] = []

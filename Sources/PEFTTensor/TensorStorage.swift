@@ -13,6 +13,8 @@ public final class TensorStorage: @unchecked Sendable {
     public init(count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
+        let region = OperationProfiler.enter(.allocation)
+        defer { region.end() }
         let byteCount = StoragePool.sizeClass(for: max(count, 1) * MemoryLayout<Float>.stride)
         let raw =
             StoragePool.shared.take(byteCount: byteCount)

@@ -118,4 +118,36 @@ struct AttentionTests {
         #expect(GEMMCounter.counting { loss.backward() } == 2)  // one dV product per head
         #expect(v.gradient != nil)
     }
+
+    @Test("Heads computed side by side (enough work to split) equal the reference, gradients too")
+    func parallelHeadsMatchReference() {
+        // 2 × 4 heads × 96 × 96 scores pass the parallel threshold, so each head runs as its own task.
+        let (batch, length, width, heads) = (2, 96, 32, 4)
+        let q = randomTensor([batch, length, width], seed: 25).requiringGradient()
+        let k = randomTensor([batch, length, width], seed: 26).requiringGradient()
+        let v = randomTensor([batch, length, width], seed: 27).requiringGradient()
+        let bias = randomTensor([1, heads, length, length], seed: 28).requiringGradient()
+        let mask = combineMasks(
+            causalMask(queries: length, keys: length),
+            paddingMask([
+                Array(repeating: 1, count: length),
+                [0, 0] + Array(repeating: 1, count: length - 2),
+            ]))
+        let dropped = fixedDropoutMask([batch, heads, length, length], probability: 0.2, seed: 29)
+        let fused = attention(
+            query: q, key: k, value: v, heads: heads, scale: 0.3, mask: mask, bias: bias,
+            dropoutMask: dropped)
+        let seed = randomTensor(fused.shape, seed: 30)
+        let gemms = GEMMCounter.counting { (fused * seed).sum().backward() }
+        #expect(gemms == batch * heads * 4)  // dV, dP, dQ, dK per head, counted from worker threads
+        let fusedResults = [q, k, v, bias].map { $0.gradient! }
+        for tensor in [q, k, v, bias] { tensor.zeroGradient() }
+        let expected = reference(
+            q, k, v, heads: heads, scale: 0.3, mask: mask, bias: bias, dropoutMask: dropped)
+        expectClose(fused, expected, tolerance: 1e-5)
+        (expected * seed).sum().backward()
+        for (fusedGradient, tensor) in zip(fusedResults, [q, k, v, bias]) {
+            expectClose(fusedGradient, tensor.gradient!, tolerance: 1e-4)
+        }
+    }
 }

@@ -61,6 +61,8 @@ public final class LoRALinear: Module, LinearAdapterLayer {
                 scale: only.scaling)
         }
         var output = base(x)
+        let region = OperationProfiler.enter(.lora)
+        defer { region.end() }
         for factors in running {
             let input = factors.dropout(x)
             if let magnitude = factors.magnitude {

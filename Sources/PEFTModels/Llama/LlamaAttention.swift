@@ -85,8 +85,9 @@ public final class LlamaAttention: Module {
         var combinedMask = causalMask(queries: length, keys: keyCount, window: slidingWindow)
         if let mask { combinedMask = combineMasks(combinedMask, mask) }
         let attended = attention(
-            query: queries, key: repeatedHeads(allKeys), value: repeatedHeads(allValues),
-            heads: heads, scale: 1 / Float(headDimension).squareRoot(), mask: combinedMask,
+            query: queries, key: allKeys, value: allValues, heads: heads,
+            keyValueHeads: keyValueHeads, scale: 1 / Float(headDimension).squareRoot(),
+            mask: combinedMask,
             dropoutMask: attentionDropout.nextMask(shape: [batch, heads, length, keyCount]))
         return outputProjection(attended)
     }
@@ -95,17 +96,6 @@ public final class LlamaAttention: Module {
     private func perHead(_ norm: RMSNorm, _ x: Tensor, heads: Int) -> Tensor {
         let (batch, length) = (x.shape[0], x.shape[1])
         return norm(x.reshaped(to: [batch, length, heads, headDimension]))
-            .reshaped(to: [batch, length, heads * headDimension])
-    }
-
-    /// `[B, T, K·D]` keys or values widened to `[B, T, H·D]`: each key/value head repeated for the
-    /// `H / K` query heads that share it, side by side.
-    private func repeatedHeads(_ x: Tensor) -> Tensor {
-        let groups = heads / keyValueHeads
-        guard groups > 1 else { return x }
-        let (batch, length) = (x.shape[0], x.shape[1])
-        return x.reshaped(to: [batch, length, keyValueHeads, 1, headDimension])
-            .expanded(to: [batch, length, keyValueHeads, groups, headDimension])
             .reshaped(to: [batch, length, heads * headDimension])
     }
 }

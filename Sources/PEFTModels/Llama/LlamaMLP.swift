@@ -29,6 +29,9 @@ public final class LlamaMLP: Module, UnaryLayer {
         down = projection(inner, width)
     }
 
-    /// Applies the block to `[..., C]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor { down(activation(gate(x)) * up(x)) }
+    /// Applies the block to `[..., C]`; SiLU's gated product is one fused op.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if activation == .silu { return down(siluGated(gate(x), up(x))) }
+        return down(activation(gate(x)) * up(x))
+    }
 }

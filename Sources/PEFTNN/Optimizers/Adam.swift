@@ -104,6 +104,8 @@ public class Adam: AdamFamilyOptimizer {
 
     /// Updates every parameter that has a gradient, in place, and counts one step.
     public func step() {
+        let region = OperationProfiler.enter(.optimizer)
+        defer { region.end() }
         withoutGradients {
             for (index, parameter) in parameters.enumerated() {
                 guard let gradient = parameter.gradient else { continue }

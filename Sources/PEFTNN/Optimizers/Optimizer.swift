@@ -1,4 +1,5 @@
 import Foundation
+import PEFTTensor
 
 /// Updates a fixed list of parameters in place from their accumulated gradients.
 ///
@@ -77,6 +78,8 @@ public protocol Optimizer: AnyObject {
 extension Optimizer {
     /// Drops every parameter's gradient, so the next backward starts from zero.
     public func zeroGradients() {
+        let region = OperationProfiler.enter(.optimizer)
+        defer { region.end() }
         for parameter in parameters { parameter.zeroGradient() }
     }
 }

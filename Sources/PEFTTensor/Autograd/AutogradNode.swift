@@ -16,12 +16,15 @@ public final class AutogradNode: @unchecked Sendable {
     var pendingGradient: Tensor?
     /// `true` for a trainable tensor's node, `false` for an op result's.
     public let isLeaf: Bool
+    /// The op kind open when the op ran forward, for ``OperationProfiler``; `nil` when not recording.
+    let profileKind: OperationKind?
 
     init(leafOfShape shape: [Int]) {
         self.shape = shape
         self.inputs = []
         self.backwardFunction = nil
         self.isLeaf = true
+        self.profileKind = nil
     }
 
     init(shape: [Int], inputs: [AutogradNode?], backward: @escaping (Tensor) -> [Tensor?]) {
@@ -29,6 +32,7 @@ public final class AutogradNode: @unchecked Sendable {
         self.inputs = inputs
         self.backwardFunction = backward
         self.isLeaf = false
+        self.profileKind = OperationProfiler.currentKind
     }
 
     /// Drops the backward function and with it every tensor it saved.
@@ -108,6 +112,8 @@ extension Tensor {
         let seedGradient = seed ?? Tensor.ones(shape)
         precondition(
             seedGradient.shape == shape, "backward(): seed shape \(seedGradient.shape) != \(shape)")
+        let engine = OperationProfiler.enter(.autograd)
+        defer { engine.end() }
         let order = Tensor.reverseTopologicalOrder(from: root)
         withoutGradients {
             AutogradNode.accumulate(seedGradient.detached(), into: &root.pendingGradient)
@@ -122,7 +128,9 @@ extension Tensor {
                     preconditionFailure(
                         "backward(): the graph was already consumed by an earlier backward pass")
                 }
-                let inputGradients = backward(gradient)
+                let inputGradients = OperationProfiler.measure(current.profileKind ?? .other) {
+                    backward(gradient)
+                }
                 current.release()
                 for (input, inputGradient) in zip(current.inputs, inputGradients) {
                     guard let input, let inputGradient else { continue }

@@ -3,6 +3,8 @@
 extension Tensor {
     /// Elementwise sum with NumPy broadcasting.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let output = broadcastBinary(lhs, rhs, op: "add", +)
         return .result(output, of: [lhs, rhs]) { g in
             [
@@ -14,6 +16,8 @@ extension Tensor {
 
     /// Elementwise difference with NumPy broadcasting.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let output = broadcastBinary(lhs, rhs, op: "sub", -)
         return .result(output, of: [lhs, rhs]) { g in
             [
@@ -25,6 +29,8 @@ extension Tensor {
 
     /// Elementwise product with NumPy broadcasting.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let output = broadcastBinary(lhs, rhs, op: "mul", *)
         return .result(output, of: [lhs, rhs]) { g in
             [
@@ -36,6 +42,8 @@ extension Tensor {
 
     /// Elementwise quotient with NumPy broadcasting.
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let output = broadcastBinary(lhs, rhs, op: "div", /)
         return .result(output, of: [lhs, rhs]) { g in
             let denominator = rhs.detached()
@@ -122,6 +130,8 @@ extension Tensor {
     /// only, so the split cannot change a result.
     @inline(__always)
     func mapped<Function: ElementwiseFunction>(_ function: Function) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let source = UnsafePointer(storage.pointer)
         let output = Tensor.build(shape) { out in
             forEachElementBlock(count: count) { range in

@@ -16,6 +16,8 @@ public let ignoredTarget = -100
 /// same pass that writes the gradient: with a GPT-2 vocabulary the probabilities would be the largest
 /// activation of the step, and re-reading the logits costs no more memory traffic than reading them.
 public func crossEntropy(logits: Tensor, targets: [Int]) -> Tensor {
+    let region = OperationProfiler.enter(.crossEntropy)
+    defer { region.end() }
     let classes = logits.shape.last ?? 1
     let rows = logits.count / max(classes, 1)
     precondition(

@@ -8,6 +8,8 @@
 public func dropoutMask(
     _ shape: [Int], probability: Float, using generator: inout RandomGenerator
 ) -> Tensor {
+    let region = OperationProfiler.enter(.elementwise)
+    defer { region.end() }
     precondition(
         probability >= 0 && probability < 1, "dropoutMask: probability \(probability) not in [0, 1)"
     )
@@ -23,6 +25,8 @@ public func dropoutMask(
 public func dropout(
     _ x: Tensor, probability: Float, training: Bool, using generator: inout RandomGenerator
 ) -> Tensor {
+    let region = OperationProfiler.enter(.elementwise)
+    defer { region.end() }
     precondition(
         probability >= 0 && probability < 1, "dropout: probability \(probability) not in [0, 1)")
     guard training, probability > 0 else { return x }

@@ -4,6 +4,8 @@
 /// when omitted). The result is `indexShape + [C]`. Backward scatter-adds each output row into the
 /// row it came from, so repeated indices accumulate.
 public func gatherRows(_ table: Tensor, indices: [Int], indexShape: [Int]? = nil) -> Tensor {
+    let region = OperationProfiler.enter(.dataMovement)
+    defer { region.end() }
     precondition(table.rank == 2, "gatherRows: table must be [V, C], got \(table.shape)")
     let shape = indexShape ?? [indices.count]
     precondition(

@@ -5,6 +5,8 @@
 /// `dx = rstd · (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂))` where `ĝ = dy ⊙ weight`.
 public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, epsilon: Float = 1e-5) -> Tensor
 {
+    let region = OperationProfiler.enter(.normalization)
+    defer { region.end() }
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)
     if let weight {

@@ -15,6 +15,8 @@ public enum LinearWeightLayout: Sendable {
 public func linear(
     _ x: Tensor, weight: Tensor, bias: Tensor? = nil, layout: LinearWeightLayout = .outputsByInputs
 ) -> Tensor {
+    let region = OperationProfiler.enter(.gemm)
+    defer { region.end() }
     precondition(
         weight.rank == 2 && x.rank >= 1,
         "linear: weight must be a matrix, got \(weight.shape) for input \(x.shape)")

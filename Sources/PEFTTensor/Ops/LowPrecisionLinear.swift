@@ -8,6 +8,8 @@ public func linear(
     _ x: Tensor, lowPrecisionWeight weight: LowPrecisionMatrix, bias: Tensor? = nil,
     layout: LinearWeightLayout = .outputsByInputs
 ) -> Tensor {
+    let region = OperationProfiler.enter(.gemm)
+    defer { region.end() }
     let byOutputs = layout == .outputsByInputs
     let (outputs, inputs) =
         byOutputs ? (weight.rows, weight.columns) : (weight.columns, weight.rows)
@@ -124,6 +126,8 @@ func dequantizeInParallel(
 public func gatherRows(
     _ table: LowPrecisionMatrix, indices: [Int], indexShape: [Int]? = nil
 ) -> Tensor {
+    let region = OperationProfiler.enter(.dataMovement)
+    defer { region.end() }
     let shape = indexShape ?? [indices.count]
     precondition(
         shape.reduce(1, *) == indices.count,

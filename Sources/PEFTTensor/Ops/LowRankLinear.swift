@@ -11,6 +11,8 @@ public func lowRankLinear(
     _ x: Tensor, weight: Tensor, bias: Tensor?, layout: LinearWeightLayout, down: Tensor,
     up: Tensor, scale: Float
 ) -> Tensor {
+    let region = OperationProfiler.enter(.gemm)
+    defer { region.end() }
     let transposeWeight = layout == .outputsByInputs
     let (outputs, inputs) =
         transposeWeight ? (weight.shape[0], weight.shape[1]) : (weight.shape[1], weight.shape[0])
@@ -25,12 +27,14 @@ public func lowRankLinear(
     }
     let rows = x.count / max(inputs, 1)
     // h = x·Aᵀ, kept for backward: [rows, r] is small next to x.
+    let loraRegion = OperationProfiler.enter(.lora)
     let hidden = Tensor.build([rows, rank]) { h in
         BLAS.gemm(
             transposeA: false, transposeB: true, m: rows, n: rank, k: inputs, a: x.storage.pointer,
             lda: inputs,
             b: down.storage.pointer, ldb: inputs, c: h, ldc: rank)
     }
+    loraRegion.end()
     let output = Tensor.build(Array(x.shape.dropLast()) + [outputs]) { y in
         if let bias {
             for row in 0..<rows {
@@ -43,10 +47,12 @@ public func lowRankLinear(
             lda: inputs, b: weight.storage.pointer, ldb: weight.shape[1], beta: bias == nil ? 0 : 1,
             c: y,
             ldc: outputs)
-        BLAS.gemm(
-            transposeA: false, transposeB: true, m: rows, n: outputs, k: rank, alpha: scale,
-            a: hidden.storage.pointer, lda: rank, b: up.storage.pointer, ldb: rank, beta: 1, c: y,
-            ldc: outputs)
+        OperationProfiler.measure(.lora) {
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: rows, n: outputs, k: rank, alpha: scale,
+                a: hidden.storage.pointer, lda: rank, b: up.storage.pointer, ldb: rank, beta: 1,
+                c: y, ldc: outputs)
+        }
     }
     return .result(output, of: [x, weight, bias, down, up]) { gradient in
         let dy = gradient.storage.pointer
@@ -55,11 +61,13 @@ public func lowRankLinear(
         // dh = s·dY·B: [rows, r]
         let hiddenGradient: Tensor? =
             needsHiddenGradient
-            ? Tensor.build([rows, rank]) { dh in
-                BLAS.gemm(
-                    transposeA: false, transposeB: false, m: rows, n: rank, k: outputs,
-                    alpha: scale, a: dy,
-                    lda: outputs, b: up.storage.pointer, ldb: rank, c: dh, ldc: rank)
+            ? OperationProfiler.measure(.lora) {
+                Tensor.build([rows, rank]) { dh in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: rows, n: rank, k: outputs,
+                        alpha: scale, a: dy,
+                        lda: outputs, b: up.storage.pointer, ldb: rank, c: dh, ldc: rank)
+                }
             } : nil
         var dx: Tensor?
         if x.requiresGradient, let hiddenGradient {
@@ -70,11 +78,13 @@ public func lowRankLinear(
                     a: dy,
                     lda: outputs, b: weight.storage.pointer, ldb: weight.shape[1], c: dxp,
                     ldc: inputs)
-                BLAS.gemm(
-                    transposeA: false, transposeB: false, m: rows, n: inputs, k: rank,
-                    a: hiddenGradient.storage.pointer, lda: rank, b: down.storage.pointer,
-                    ldb: inputs, beta: 1,
-                    c: dxp, ldc: inputs)
+                OperationProfiler.measure(.lora) {
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: rows, n: inputs, k: rank,
+                        a: hiddenGradient.storage.pointer, lda: rank, b: down.storage.pointer,
+                        ldb: inputs, beta: 1,
+                        c: dxp, ldc: inputs)
+                }
             }
         }
         var dWeight: Tensor?
@@ -93,6 +103,7 @@ public func lowRankLinear(
                 }
             }
         }
+        let loraGradients = OperationProfiler.enter(.lora)
         var dDown: Tensor?
         if down.requiresGradient, let hiddenGradient {
             // dA = dhᵀ·X: [r, in]
@@ -113,6 +124,7 @@ public func lowRankLinear(
                     lda: outputs, b: h, ldb: rank, c: db, ldc: rank)
             }
         }
+        loraGradients.end()
         let dBias =
             bias?.requiresGradient == true
             ? Tensor.build([outputs]) { sumRows(dy, rows: rows, columns: outputs, into: $0) } : nil

@@ -10,6 +10,8 @@
 public func matmul(
     _ a: Tensor, _ b: Tensor, transposingLeft: Bool = false, transposingRight: Bool = false
 ) -> Tensor {
+    let region = OperationProfiler.enter(.gemm)
+    defer { region.end() }
     let output = MatrixProduct.compute(
         a, transposingLeft, b, transposingRight, summingBatches: false)
     return .result(output, of: [a, b]) { gradient in

@@ -75,6 +75,19 @@ enum ParallelLoops {
         }
     }
 
+    /// Runs `body(task)` for each of `count` tasks on every core, whatever their size: for callers
+    /// that have decided the work is worth splitting.
+    static func forEachTask(count: Int, _ body: (_ task: Int) -> Void) {
+        guard count > 1 && processorCount > 1 else {
+            for task in 0..<count { body(task) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let task = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: count) { task.value($0) }
+        }
+    }
+
     /// The number of blocks ``forEachBlock(rows:rowsPerBlock:elementsPerRow:_:)`` will use.
     static func blockCount(rows: Int, rowsPerBlock: Int) -> Int {
         let blockRows = max(1, rowsPerBlock)

@@ -3,6 +3,8 @@
 /// `y = x / sqrt(mean(x²) + eps) · weight`: no centring and no bias. One node with a fused backward:
 /// `dx = r · ĝ − x · r³ · mean(ĝ ⊙ x)` where `r = 1/sqrt(mean(x²) + eps)` and `ĝ = dy ⊙ weight`.
 public func rmsNorm(_ x: Tensor, weight: Tensor?, epsilon: Float = 1e-6) -> Tensor {
+    let region = OperationProfiler.enter(.normalization)
+    defer { region.end() }
     let width = x.shape.last ?? 1
     let rows = x.count / max(width, 1)
     if let weight {

@@ -14,6 +14,8 @@ extension Tensor {
 
     /// The sum along `axis`, which is removed unless `keepingDimension` is set.
     public func sum(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let axis = normalizedAxis(axis)
         let (outer, n, inner) = splitShape(around: axis)
         let source = storage.pointer
@@ -40,6 +42,8 @@ extension Tensor {
 
     /// The sum of every element, as a zero-dimensional tensor.
     public func sum() -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let source = storage.pointer
         var total: Double = 0
         for index in 0..<count { total += Double(source[index]) }
@@ -52,6 +56,8 @@ extension Tensor {
 
     /// The maximum along `axis`; the gradient flows to the first maximal element.
     public func max(alongAxis axis: Int, keepingDimension: Bool = false) -> Tensor {
+        let region = OperationProfiler.enter(.elementwise)
+        defer { region.end() }
         let axis = normalizedAxis(axis)
         let (outer, n, inner) = splitShape(around: axis)
         precondition(n > 0, "max: axis \(axis) of \(shape) is empty")

@@ -9,6 +9,8 @@
 /// `position · inverse frequency` (times any attention scaling), shared by every head. The map is a
 /// rotation scaled by the tables, so backward applies its transpose: the same tables with `sin` negated.
 public func rotaryEmbedding(_ x: Tensor, cos: Tensor, sin: Tensor, heads: Int) -> Tensor {
+    let region = OperationProfiler.enter(.elementwise)
+    defer { region.end() }
     precondition(
         x.rank == 3 && heads > 0 && x.shape[2] % heads == 0 && (x.shape[2] / heads) % 2 == 0,
         "rotaryEmbedding: \(x.shape) does not split into \(heads) heads of even size")

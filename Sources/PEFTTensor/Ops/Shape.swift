@@ -19,6 +19,8 @@ extension Tensor {
 
     /// The dimensions reordered: dimension `i` of the result is dimension `permutation[i]` of `self`.
     public func permuted(_ permutation: [Int]) -> Tensor {
+        let region = OperationProfiler.enter(.dataMovement)
+        defer { region.end() }
         precondition(
             permutation.sorted() == Array(0..<rank),
             "permute: \(permutation) is not a permutation of \(shape)")
@@ -51,6 +53,8 @@ extension Tensor {
 
     /// The slice `start..<start + length` along `axis`.
     public func narrowed(alongAxis axis: Int, start: Int, length: Int) -> Tensor {
+        let region = OperationProfiler.enter(.dataMovement)
+        defer { region.end() }
         let axis = normalizedAxis(axis)
         precondition(
             start >= 0 && length >= 0 && start + length <= shape[axis],
@@ -94,6 +98,8 @@ extension Tensor {
 
     /// This tensor broadcast to `target` (materialised; the gradient sums back).
     public func expanded(to target: [Int]) -> Tensor {
+        let region = OperationProfiler.enter(.dataMovement)
+        defer { region.end() }
         let output = broadcastMaterialized(to: target)
         return .result(output, of: [self]) { g in [g.summed(toShape: self.shape)] }
     }
@@ -101,6 +107,8 @@ extension Tensor {
 
 /// Joins tensors along `axis`; every other dimension must agree.
 public func concatenate(_ tensors: [Tensor], alongAxis axis: Int) -> Tensor {
+    let region = OperationProfiler.enter(.dataMovement)
+    defer { region.end() }
     precondition(!tensors.isEmpty, "concatenate: no tensors")
     let first = tensors[0]
     let axis = first.normalizedAxis(axis)

@@ -8,7 +8,9 @@
 ///
 /// Backward: `dx = y ⊙ (dy − Σ dy ⊙ y)` per row.
 public func softmax(_ x: Tensor) -> Tensor {
-    rowwise(x) { input, y, width in
+    let region = OperationProfiler.enter(.elementwise)
+    defer { region.end() }
+    return rowwise(x) { input, y, width in
         softmaxRow(input, y, count: width)
     } backward: { dy, y, dx, width in
         let dot = vectorDot(dy, y, count: width)
@@ -18,7 +20,7 @@ public func softmax(_ x: Tensor) -> Tensor {
 
 /// Writes `softmax(input)` for one row: the maximum, then `e^(x − max)` and its sum, then a scale.
 @inline(__always)
-private func softmaxRow(
+func softmaxRow(
     _ input: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int
 ) {
     let maximum = vectorMaximum(input, count: count)
@@ -37,7 +39,9 @@ private func softmaxRow(
 ///
 /// Backward: `dx = dy − softmax(x) ⊙ Σ dy` per row.
 public func logSoftmax(_ x: Tensor) -> Tensor {
-    rowwise(x) { input, y, width in
+    let region = OperationProfiler.enter(.elementwise)
+    defer { region.end() }
+    return rowwise(x) { input, y, width in
         let maximum = vectorMaximum(input, count: width)
         var total = FloatVector()
         forEachVector(count: width) { offset, lanes in
