@@ -21,9 +21,17 @@ let package = Package(
             name: "MixedAdapterBenchmarks",
             dependencies: [.product(name: "PEFT", package: "swift-peft")]
         ),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "PEFT", package: "swift-peft")]
+        ),
         .executableTarget(
             name: "TrainingBenchmarks",
-            dependencies: [.product(name: "PEFT", package: "swift-peft")]
+            dependencies: ["BenchmarkSupport", .product(name: "PEFT", package: "swift-peft")]
+        ),
+        .executableTarget(
+            name: "DecodingBenchmarks",
+            dependencies: ["BenchmarkSupport", .product(name: "PEFT", package: "swift-peft")]
         ),
     ]
 )

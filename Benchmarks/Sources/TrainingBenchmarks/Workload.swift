@@ -1,113 +1,45 @@
-// The shapes and methods the training benchmark runs, and the FLOPs one step of each costs.
+// The methods the training benchmark runs, and the FLOPs one step of each costs.
+import BenchmarkSupport
 import PEFT
 
-/// A model shape from issue 6: its architecture, batch and sequence lengths.
-enum Shape: String, CaseIterable {
-    case gpt2Tiny = "gpt2-tiny"
-    case gpt2Small = "gpt2-small"
-    case t5Small = "t5-small"
-    /// SmolLM2-135M's shape (issue 12): a Llama-family decoder with grouped-query attention.
-    case llamaSmall = "llama-small"
-
-    var batchSize: Int {
-        switch self {
-        case .gpt2Tiny: 8
-        case .gpt2Small: 4
-        case .t5Small: 8
-        case .llamaSmall: 4
-        }
-    }
-
-    /// Tokens per sequence (for T5, the encoder and the decoder length alike).
-    var sequenceLength: Int {
-        switch self {
-        case .gpt2Tiny, .gpt2Small, .llamaSmall: 128
-        case .t5Small: 64
-        }
-    }
-
-    var gpt2Configuration: GPT2Configuration {
-        GPT2Configuration {
-            if self == .gpt2Tiny {
-                $0.vocabularySize = 8192
-                $0.embeddingSize = 256
-                $0.layerCount = 4
-                $0.headCount = 4
-            } else {
-                $0.vocabularySize = 50257
-                $0.embeddingSize = 768
-                $0.layerCount = 12
-                $0.headCount = 12
-            }
-            $0.residualDropout = 0
-            $0.embeddingDropout = 0
-            $0.attentionDropout = 0
-        }
-    }
-
-    var t5Configuration: T5Configuration {
-        T5Configuration {
-            $0.vocabularySize = 32128
-            $0.modelSize = 512
-            $0.headSize = 64
-            $0.feedForwardSize = 2048
-            $0.encoderLayerCount = 6
-            $0.decoderLayerCount = 6
-            $0.headCount = 8
-            $0.dropoutRate = 0
-        }
-    }
-
-    /// SmolLM2-135M's `config.json` values that shape the computation; weights are random.
-    var llamaConfiguration: LlamaConfiguration {
-        LlamaConfiguration {
-            $0.vocabularySize = 49152
-            $0.hiddenSize = 576
-            $0.intermediateSize = 1536
-            $0.layerCount = 30
-            $0.headCount = 9
-            $0.keyValueHeads = 3
-            $0.maximumPositions = 8192
-            $0.rmsNormEpsilon = 1e-5
-            $0.rope = RotaryEmbeddingParameters(theta: 100000)
-            $0.tieWordEmbeddings = true
-            $0.attentionDropout = 0
-        }
-    }
-
-    /// The modules LoRA wraps: PEFT's defaults for the family.
-    var loraTargets: [String] {
-        switch self {
-        case .gpt2Tiny, .gpt2Small: ["c_attn"]
-        case .t5Small: ["q", "v"]
-        case .llamaSmall: ["q_proj", "v_proj"]
-        }
-    }
-
-    /// Tokens processed per step; for T5, encoder plus decoder tokens.
-    var tokensPerStep: Int {
-        switch self {
-        case .gpt2Tiny, .gpt2Small, .llamaSmall: batchSize * sequenceLength
-        case .t5Small: 2 * batchSize * sequenceLength
-        }
-    }
-}
-
-/// Full fine-tuning or LoRA r = 8, alpha = 16.
+/// A fine-tuning method, as configured on both sides of the comparison.
 enum Method: String, CaseIterable {
+    /// LoRA r = 8, alpha = 16 on the family's default targets.
     case lora
+    /// DoRA: the same LoRA with a trained magnitude vector (`use_dora`).
+    case dora
+    /// IA3 on the family's default targets.
+    case ia3
+    /// Prompt tuning, 20 virtual tokens, random initialisation.
+    case prompt
+    /// Prefix tuning, 20 virtual tokens per layer, no reparameterisation MLP.
+    case prefix
+    /// Houlsby bottleneck adapters, reduction factor 8 (no PyTorch peer: Hugging Face PEFT has none).
+    case adapters
+    /// Every weight trains.
     case full
+    /// Nothing but the first layer norm(s) trains, so backward runs the base's whole input-gradient
+    /// pass and no weight gradient: the yardstick for LoRA's own cost (Swift only).
+    case frozen
+
+    /// The virtual tokens prompt and prefix tuning add.
+    static let virtualTokens = 20
+
+    /// Whether the base's weight matrices get gradients.
+    var trainsBase: Bool { self == .full }
 }
 
 /// Model FLOPs of one training step, counted from the shapes so both sides use the same figure.
 ///
 /// A weight matrix of `P` entries applied to `n` tokens costs `2·P·n` forward. Backward costs the
 /// same again for the input gradient and, if the weight trains, once more for the weight gradient;
-/// so full fine-tuning costs `6·P·n` and a frozen weight under LoRA `4·P·n` (the LoRA factors
-/// themselves train: `6·P_lora·n`). Attention scores and the weighted sum of values cost
-/// `4·T_q·T_k·d` forward per sequence and layer (the full score matrix, causal or not, as both
-/// libraries compute it) and `3×` that with backward, whatever the method.
-/// Embedding look-ups, norms, biases, softmax and the optimizer are not counted.
+/// so full fine-tuning costs `6·P·n` and a frozen weight `4·P·n` under every other method (LoRA's and
+/// DoRA's factors and the bottleneck adapters train: `6·P·n` for their own entries). Attention scores
+/// and the weighted sum of values cost `4·T_q·T_k·d` forward per sequence and layer (the full score
+/// matrix, causal or not, as both libraries compute it) and `3×` that with backward. Prompt tuning
+/// runs every (encoder) product on `T + 20` positions; prefix tuning gives each decoder
+/// self-attention `T + 20` keys. Embedding look-ups, norms, biases, IA3's and DoRA's vectors,
+/// softmax and the optimizer are not counted; `tokensPerStep` counts real tokens only.
 struct StepFLOPs {
     /// FLOPs of the weight products, forward and backward.
     var weights = 0.0
@@ -119,12 +51,22 @@ struct StepFLOPs {
         let batch = Double(shape.batchSize)
         let length = Double(shape.sequenceLength)
         let rank = Double(loraRank)
-        let baseFactor = method == .full ? 6.0 : 4.0
+        let baseFactor = method.trainsBase ? 6.0 : 4.0
+        let virtual = Double(Method.virtualTokens)
+        // Prompt tuning lengthens the (encoder's) input; prefix tuning lengthens self-attention's keys.
+        let promptLength = method == .prompt ? length + virtual : length
+        let prefixKeys = method == .prefix ? length + virtual : length
         /// A `[input, output]` weight applied to `tokens` tokens, with an optional LoRA adapter.
         func product(_ input: Int, _ output: Int, tokens: Double, adapted: Bool = false) -> Double {
             var flops = baseFactor * Double(input * output) * tokens
-            if adapted && method == .lora { flops += 6 * rank * Double(input + output) * tokens }
+            if adapted && (method == .lora || method == .dora) {
+                flops += 6 * rank * Double(input + output) * tokens
+            }
             return flops
+        }
+        /// Two bottleneck adapters per block (Houlsby), each a down and an up projection.
+        func adapters(width: Int, tokens: Double) -> Double {
+            method == .adapters ? 2 * 2 * 6 * Double(width * (width / 8)) * tokens : 0
         }
         func attentionProducts(queries: Double, keys: Double, width: Int) -> Double {
             3 * 4 * batch * queries * keys * Double(width)
@@ -132,39 +74,53 @@ struct StepFLOPs {
         switch shape {
         case .gpt2Tiny, .gpt2Small:
             let c = shape.gpt2Configuration
-            let (width, tokens) = (c.embeddingSize, batch * length)
+            let (width, tokens) = (c.embeddingSize, batch * promptLength)
             for _ in 0..<c.layerCount {
                 weights += product(width, 3 * width, tokens: tokens, adapted: true)
                 weights += product(width, width, tokens: tokens)
                 weights += product(width, c.feedForwardSize, tokens: tokens)
                 weights += product(c.feedForwardSize, width, tokens: tokens)
-                attention += attentionProducts(queries: length, keys: length, width: width)
+                weights += adapters(width: width, tokens: tokens)
+                attention += attentionProducts(
+                    queries: promptLength, keys: max(promptLength, prefixKeys), width: width)
             }
             weights += product(width, c.vocabularySize, tokens: tokens)
         case .t5Small:
             let c = shape.t5Configuration
-            let (width, inner, tokens) = (c.modelSize, c.headCount * c.headSize, batch * length)
+            let (width, inner) = (c.modelSize, c.headCount * c.headSize)
+            let (encoderTokens, decoderTokens) = (batch * promptLength, batch * length)
             func attentionBlock(queryTokens: Double, keyTokens: Double) -> Double {
                 product(width, inner, tokens: queryTokens, adapted: true)  // q
                     + product(width, inner, tokens: keyTokens)  // k
                     + product(width, inner, tokens: keyTokens, adapted: true)  // v
                     + product(inner, width, tokens: queryTokens)  // o
             }
-            let feedForward =
+            func feedForward(tokens: Double) -> Double {
                 product(width, c.feedForwardSize, tokens: tokens)
-                + product(c.feedForwardSize, width, tokens: tokens)
+                    + product(c.feedForwardSize, width, tokens: tokens)
+            }
             for _ in 0..<c.encoderLayerCount {
-                weights += attentionBlock(queryTokens: tokens, keyTokens: tokens) + feedForward
-                attention += attentionProducts(queries: length, keys: length, width: inner)
+                weights += attentionBlock(queryTokens: encoderTokens, keyTokens: encoderTokens)
+                weights +=
+                    feedForward(tokens: encoderTokens)
+                    + adapters(width: width, tokens: encoderTokens)
+                attention += attentionProducts(
+                    queries: promptLength, keys: promptLength, width: inner)
             }
             for _ in 0..<c.decoderLayers {
-                weights += 2 * attentionBlock(queryTokens: tokens, keyTokens: tokens) + feedForward
-                attention += 2 * attentionProducts(queries: length, keys: length, width: inner)
+                weights += attentionBlock(queryTokens: decoderTokens, keyTokens: decoderTokens)
+                weights += attentionBlock(queryTokens: decoderTokens, keyTokens: encoderTokens)
+                weights +=
+                    feedForward(tokens: decoderTokens)
+                    + adapters(width: width, tokens: decoderTokens)
+                // Self-attention (with the prefix, if any), then cross-attention over the encoder.
+                attention += attentionProducts(queries: length, keys: prefixKeys, width: inner)
+                attention += attentionProducts(queries: length, keys: promptLength, width: inner)
             }
-            weights += product(width, c.vocabularySize, tokens: tokens)
+            weights += product(width, c.vocabularySize, tokens: decoderTokens)
         case .llamaSmall:
             let c = shape.llamaConfiguration
-            let (width, tokens) = (c.hiddenSize, batch * length)
+            let (width, tokens) = (c.hiddenSize, batch * promptLength)
             let (queryWidth, keyValueWidth) = (
                 c.headCount * c.headDimension, c.keyValueHeadCount * c.headDimension
             )
@@ -175,8 +131,10 @@ struct StepFLOPs {
                 weights += product(queryWidth, width, tokens: tokens)  // o_proj
                 weights += 2 * product(width, c.intermediateSize, tokens: tokens)  // gate, up
                 weights += product(c.intermediateSize, width, tokens: tokens)  // down_proj
+                weights += adapters(width: width, tokens: tokens)
                 // Every query head attends: the shared key/value heads cost no fewer products.
-                attention += attentionProducts(queries: length, keys: length, width: queryWidth)
+                attention += attentionProducts(
+                    queries: promptLength, keys: max(promptLength, prefixKeys), width: queryWidth)
             }
             weights += product(width, c.vocabularySize, tokens: tokens)  // tied lm_head
         }
