@@ -4,9 +4,10 @@
 #
 #     Benchmarks/compare_training.sh            # from the repository root; much longer than before
 #
-# 4 shapes x 7 methods (LoRA, DoRA, IA3, prompt and prefix tuning, bottleneck adapters, full FT): each
+# 4 shapes x 8 methods (LoRA, DoRA, IA3, prompt and prefix tuning, bottleneck adapters, full FT, and
+# the frozen base that LoRA's own cost is measured against): each
 # configuration is ~3-4 process runs of 10-60 s (Swift and PyTorch, repeated when another process
-# disturbs one; bottleneck adapters run on the Swift side only), so expect roughly 30-90 minutes.
+# disturbs one; adapters and the frozen base run on the Swift side only), so expect roughly 30-90 minutes.
 #
 # Environment: STEPS (timed steps, default 5), WARMUP (default 3), ROUNDS (default 1; the table keeps
 # each configuration's fastest round), PYTHON (default .venv/bin/python), RESULTS (the JSON-lines file),
@@ -20,7 +21,7 @@ rounds=${ROUNDS:-1}
 python=${PYTHON:-.venv/bin/python}
 results=${RESULTS:-Benchmarks/.build/training-results.jsonl}
 shapes=${SHAPES:-gpt2-tiny gpt2-small t5-small llama-small}
-methods=${METHODS:-lora dora ia3 prompt prefix adapters full}
+methods=${METHODS:-lora dora ia3 prompt prefix adapters full frozen}
 
 swift build -c release --package-path Benchmarks --product TrainingBenchmarks >&2
 binary="$(swift build -c release --package-path Benchmarks --show-bin-path)/TrainingBenchmarks"
@@ -76,9 +77,11 @@ for round in $(seq "$rounds"); do
     for shape in $shapes; do
         for method in $methods; do
             echo "round $round: $shape $method" >&2
-            run_measured "$binary" "$shape" "$method" "$steps" "$warmup"
-            # Bottleneck adapters have no PyTorch + PEFT peer: Swift only.
-            [[ $method == adapters ]] ||
+            # PROFILE=1 adds the time per op kind (two clock reads per op, well under 1% of a step).
+            run_measured env PROFILE=1 "$binary" "$shape" "$method" "$steps" "$warmup"
+            # Bottleneck adapters have no PyTorch + PEFT peer, and the frozen base measures Swift's
+            # LoRA overhead: Swift only.
+            [[ $method == adapters || $method == frozen ]] ||
                 run_measured "$python" Benchmarks/Peers/pytorch_peft.py "$shape" "$method" "$steps" "$warmup"
         done
     done

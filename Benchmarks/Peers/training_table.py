@@ -4,7 +4,7 @@ Each (side, shape, method) may have run in several rounds: the table takes the r
 fastest median step (a burst of load from another process only ever slows a run) and the largest
 peak RSS of all rounds. "Other load" is the number of cores other processes kept busy during the
 run (the script repeats a run when it exceeds 0.1). MFU is against the best 2048^3 sgemm that side's BLAS reached in any run.
-Methods without a PyTorch peer (bottleneck adapters) show their Swift columns and "—" for PyTorch.
+Methods without a PyTorch peer (bottleneck adapters; the frozen base, the yardstick of LoRA's own cost) show their Swift columns and "—" for PyTorch.
 If the Swift lines carry a "profile" object (op kind -> seconds per step), a third table splits the
 Swift step by op kind.
 """
@@ -13,7 +13,7 @@ import json
 import sys
 
 SHAPES = ["gpt2-tiny", "gpt2-small", "t5-small", "llama-small"]
-METHODS = ["lora", "dora", "ia3", "prompt", "prefix", "adapters", "full"]
+METHODS = ["lora", "dora", "ia3", "prompt", "prefix", "adapters", "full", "frozen"]
 LABELS = {
     "lora": "LoRA r=8",
     "dora": "DoRA r=8",
@@ -21,9 +21,10 @@ LABELS = {
     "prompt": "prompt tuning (20)",
     "prefix": "prefix tuning (20)",
     "adapters": "bottleneck adapters",
+    "frozen": "frozen base, first norm trains",
     "full": "full FT",
 }
-SWIFT_ONLY = {"adapters"}
+SWIFT_ONLY = {"adapters", "frozen"}
 DASH = "—"
 
 
